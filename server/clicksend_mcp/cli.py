@@ -1,0 +1,174 @@
+"""The command line: serve (stdio, SSE or streamable HTTP), list tools, or run one call for people and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+from pydantic import ValidationError
+
+from . import __version__
+from .compiler import CompileError
+from .loader import SpecLoadError
+from .logs import setup_logging
+from .results import Redactor
+from .settings import ConfigError, Settings
+
+log = logging.getLogger("clicksend_mcp")
+
+# Flag -> settings field; the flag wins over the environment variable.
+_FLAG_FIELDS = ("backend", "transport", "host", "port", "timeout", "log_level", "specs_dir")
+_ENV_NAMES = {
+    "backend": "CLICKSEND_BACKEND",
+    "clicksend_username": "CLICKSEND_USERNAME",
+    "clicksend_api_key": "CLICKSEND_API_KEY",
+    "clicksend_base_url": "CLICKSEND_BASE_URL",
+    "maton_api_key": "MATON_API_KEY",
+    "maton_connection": "MATON_CONNECTION",
+    "maton_base_url": "MATON_BASE_URL",
+    "timeout": "CLICKSEND_TIMEOUT",
+    "transport": "CLICKSEND_MCP_TRANSPORT",
+    "host": "CLICKSEND_MCP_HOST",
+    "port": "CLICKSEND_MCP_PORT",
+    "log_level": "CLICKSEND_MCP_LOG_LEVEL",
+    "specs_dir": "CLICKSEND_SPECS_DIR",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clicksend-mcp",
+        description="An MCP server for the ClickSend REST API. With no command it serves MCP (stdio by default).",
+    )
+    parser.add_argument("--version", action="version", version=f"clicksend-mcp {__version__}")
+    parser.add_argument("--backend", choices=["direct", "maton", "sandbox"], help="where calls go [CLICKSEND_BACKEND]")
+    parser.add_argument(
+        "--transport", choices=["stdio", "sse", "http"], help="how MCP clients connect [CLICKSEND_MCP_TRANSPORT]"
+    )
+    parser.add_argument("--host", help="address to bind for sse/http (default 127.0.0.1) [CLICKSEND_MCP_HOST]")
+    parser.add_argument("--port", type=int, help="port for sse/http (default 8000) [CLICKSEND_MCP_PORT]")
+    parser.add_argument("--timeout", type=float, help="seconds to wait for ClickSend (default 30) [CLICKSEND_TIMEOUT]")
+    parser.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], help="stderr log level [CLICKSEND_MCP_LOG_LEVEL]"
+    )
+    parser.add_argument("--specs-dir", help="serve the tool specs from this folder [CLICKSEND_SPECS_DIR]")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve MCP (the default)")
+    tools = sub.add_parser("tools", help="list the tools: name, toolset, read-only or not")
+    tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
+    call = sub.add_parser("call", help="run one tool and print its normalized result")
+    call.add_argument("name", help="the tool name, e.g. CLICKSEND_GET_ACCOUNT")
+    call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
+    return parser
+
+
+def _settings(ns: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {f: getattr(ns, f) for f in _FLAG_FIELDS if getattr(ns, f, None) is not None}
+    return Settings(**overrides)
+
+
+def _config_problem(exc: ValidationError) -> str:
+    # Only field names and messages: pydantic's own text quotes the input, which can hold secrets.
+    lines = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = _ENV_NAMES.get(field, field) or "configuration"
+        lines.append(f"  {name}: {err['msg'].removeprefix('Value error, ')}")
+    return "Invalid configuration:\n" + "\n".join(lines)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"clicksend-mcp: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = _parser().parse_args(argv)
+    try:
+        settings = _settings(ns)
+    except ValidationError as exc:
+        return _fail(_config_problem(exc))
+    command = ns.command or "serve"
+    setup_logging(settings.log_level, Redactor(()))
+    try:
+        from .assembly import build_dispatcher, load_tools
+
+        tools = load_tools(settings)
+        if command == "tools":
+            return _print_tools(tools, as_json=ns.json)
+        dispatcher = build_dispatcher(settings, tools=tools)
+    except (SpecLoadError, CompileError) as exc:
+        return _fail(f"refusing to start: {exc}")
+    except ConfigError as exc:
+        return _fail(str(exc))
+    setup_logging(settings.log_level, dispatcher.redactor)
+    if command == "call":
+        return anyio.run(_call, dispatcher, ns.name, ns.args)
+    return anyio.run(_serve, dispatcher, settings)
+
+
+def _print_tools(tools: dict[str, Any], *, as_json: bool) -> int:
+    from .app import mcp_tool
+
+    ordered = sorted(tools.values(), key=lambda t: (t.spec.toolset, t.name))
+    if as_json:
+        payload = [mcp_tool(t).model_dump(by_alias=True, mode="json", exclude_none=True) for t in ordered]
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(t.name) for t in ordered)
+    for t in ordered:
+        kind = "read-only" if t.read_only else "write"
+        print(f"{t.name:<{width}}  {t.spec.toolset:<12} {kind}")
+    print(f"{len(ordered)} tools", file=sys.stderr)
+    return 0
+
+
+async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
+    from .dispatcher import UnknownToolError
+
+    try:
+        arguments = json.loads(raw_args)
+    except json.JSONDecodeError as exc:
+        return _fail(f"--args is not valid JSON ({exc.msg} at position {exc.pos})")
+    if not isinstance(arguments, dict):
+        return _fail("--args must be a JSON object")
+    try:
+        result = await dispatcher.call(name, arguments)
+    except UnknownToolError:
+        return _fail(f"unknown tool {name!r}; list them with: clicksend-mcp tools")
+    finally:
+        await dispatcher.aclose()
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0 if result.get("successful") else 1
+
+
+async def _serve(dispatcher: Any, settings: Settings) -> int:
+    from .app import build_server, closing, http_app, run_stdio, sse_app
+
+    server = build_server(dispatcher)
+    log.info(
+        "clicksend-mcp %s: %d tools, backend=%s, transport=%s",
+        __version__,
+        len(dispatcher.tools),
+        dispatcher.backend.name,
+        settings.transport,
+    )
+    async with closing(dispatcher):
+        if settings.transport == "stdio":
+            await run_stdio(server)
+            return 0
+        import uvicorn
+
+        app = sse_app(server, host=settings.host) if settings.transport == "sse" else http_app(server, host=settings.host)
+        endpoint = "/sse" if settings.transport == "sse" else "/mcp"
+        log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None, lifespan="on"
+        )
+        await uvicorn.Server(config).serve()
+    return 0

@@ -1,0 +1,81 @@
+"""Checked arguments -> the HTTP request ClickSend should receive. Pure: no I/O, no clients, no secrets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .compiler import CompiledTool
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request relative to the backend's base URL: `path` is already percent-encoded."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    json_body: dict[str, Any] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """What would be sent, for people and dry runs: no host, no headers, no credentials."""
+        out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.query:
+            out["query"] = dict(self.query)
+        if self.json_body is not None:
+            out["json"] = self.json_body
+        return out
+
+
+class PathValueError(ValueError):
+    """A path argument that cannot be sent as one path segment."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+def encode_segment(name: str, value: Any) -> str:
+    """One value as exactly one path segment: '/', '?', '#', '%' and dot-segments can never change the endpoint."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        raise PathValueError(name, "expected a string or a number")
+    text = str(value)
+    if text == "":
+        raise PathValueError(name, "must not be empty")
+    encoded = quote(text, safe="")
+    # '.' and '..' are dot-segments: HTTP stacks collapse them, so a lone dot run must be escaped.
+    if set(encoded) == {"."}:
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpRequest:
+    """Build the request for arguments that already passed the tool's validator. Omitted optionals are not sent."""
+    path = tool.spec.http.path
+    for param in tool.path_params:
+        path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
+    query: list[tuple[str, str]] = []
+    for param in tool.query_params:
+        if param.name not in arguments or arguments[param.name] is None:
+            continue
+        value = arguments[param.name]
+        if isinstance(value, list):
+            query.extend((param.wire, _query_value(item)) for item in value)
+        else:
+            query.append((param.wire, _query_value(value)))
+    body: dict[str, Any] | None = None
+    if tool.body_params:
+        body = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
+    return HttpRequest(method=tool.spec.http.method, path=path, query=tuple(query), json_body=body)

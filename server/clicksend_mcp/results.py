@@ -1,0 +1,239 @@
+"""The normalized result of a call, built from a ClickSend response, a transport failure or refused arguments."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .http import HttpResponse, TransportFailure
+
+# ClickSend application codes (seed 004) -> our stable error codes.
+_APP_CODES: dict[str, str] = {
+    "INSUFFICIENT_CREDIT": "INSUFFICIENT_CREDIT",
+    "INVALID_CREDENTIALS": "UNAUTHORIZED",
+    "MISSING_CREDENTIALS": "UNAUTHORIZED",
+    "ACCOUNT_NOT_ACTIVATED": "FORBIDDEN",
+    "NOT_ENOUGH_PERMISSION_TO_LIST_ID": "FORBIDDEN",
+    "FORBIDDEN": "FORBIDDEN",
+    "THROTTLED": "RATE_LIMITED",
+    "TOO_MANY_REQUESTS": "RATE_LIMITED",
+    "ALREADY_EXISTS": "CONFLICT",
+    "NOT_FOUND": "NOT_FOUND",
+    "INTERNAL_ERROR": "UPSTREAM_ERROR",
+    "INTERNAL_SERVER_ERROR": "UPSTREAM_ERROR",
+    "SOMETHING_IS_WRONG": "UPSTREAM_ERROR",
+}
+
+_HTTP_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "NOT_FOUND",
+    409: "CONFLICT",
+    422: "BAD_REQUEST",
+    429: "RATE_LIMITED",
+}
+
+_HINTS: dict[str, str] = {
+    "UNAUTHORIZED": "Check the configured credentials (CLICKSEND_USERNAME and CLICKSEND_API_KEY, or MATON_API_KEY).",
+    "FORBIDDEN": "The account may not be active or may lack permission for this resource.",
+    "NOT_FOUND": "Check the ids: list them first with the matching list tool.",
+    "RATE_LIMITED": "Wait before calling again.",
+    "INSUFFICIENT_CREDIT": "The account has no credit left; nothing was sent. Recharge it, or quote with a price tool.",
+    "UPSTREAM_ERROR": "ClickSend failed on its side; try again later.",
+    "CONFLICT": "The resource already exists.",
+}
+
+SUCCESS_CODES = frozenset({"SUCCESS"})
+# Per-message statuses that mean a message was accepted.
+_ACCEPTED_STATUSES = frozenset({"SUCCESS", "QUEUED", "SENT", "SCHEDULED", "DELIVERED"})
+
+REDACTED = "[REDACTED]"
+_SECRET_KEYS = frozenset({"api_key", "apikey", "password", "auth_token", "access_token", "refresh_token", "secret"})
+
+
+def _result(
+    successful: bool,
+    data: Any = None,
+    error: str | None = None,
+    error_code: str | None = None,
+    http_code: int | None = None,
+    response_code: str | None = None,
+    response_msg: str | None = None,
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "successful": successful,
+        "data": data,
+        "error": error,
+        "error_code": error_code,
+        "http_code": http_code,
+        "response_code": response_code,
+        "response_msg": response_msg,
+    }
+    if warnings:
+        out["warnings"] = list(warnings)
+    return out
+
+
+def invalid_arguments(problems: Iterable[str]) -> dict[str, Any]:
+    listed = list(problems)
+    return _result(
+        False,
+        error="Invalid arguments, nothing was sent to ClickSend: " + "; ".join(listed),
+        error_code="INVALID_ARGUMENTS",
+    )
+
+
+def internal_error() -> dict[str, Any]:
+    return _result(
+        False,
+        error="The server failed while handling this call; it has been logged. Nothing more is known.",
+        error_code="INTERNAL_ERROR",
+    )
+
+
+def from_transport_failure(failure: TransportFailure) -> dict[str, Any]:
+    code = "TIMEOUT" if failure.kind == "timeout" else "NETWORK_ERROR"
+    return _result(False, error=f"{failure.detail[0].upper()}{failure.detail[1:]}.", error_code=code)
+
+
+def _parse_json(body: bytes) -> tuple[bool, Any]:
+    if not body.strip():
+        return False, None
+    try:
+        return True, json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False, None
+
+
+def _message_warnings(data: Any) -> tuple[list[str], int, int]:
+    """Warnings for refused messages in a bulk answer, with the counts (refused, total)."""
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list):
+        return [], 0, 0
+    warnings: list[str] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        status = message.get("status")
+        if isinstance(status, str) and status.upper() not in _ACCEPTED_STATUSES:
+            to = message.get("to") or message.get("list_id") or "?"
+            warnings.append(f"message {index} to {to}: {status}")
+    return warnings, len(warnings), len(messages)
+
+
+def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, Any]:
+    """Decide success from the HTTP status and ClickSend's application code together."""
+    is_json, payload = _parse_json(response.body)
+    status = response.status
+    if response.truncated:
+        return _result(
+            False,
+            error=f"ClickSend's answer was larger than the server accepts ({len(response.body)} bytes kept); "
+            "narrow the request (a smaller page or limit).",
+            error_code="UPSTREAM_ERROR",
+            http_code=status,
+        )
+    envelope = payload if is_json and isinstance(payload, dict) and "response_code" in payload else None
+    response_code = envelope.get("response_code") if envelope else None
+    response_msg = envelope.get("response_msg") if envelope else None
+    response_code = str(response_code) if response_code is not None else None
+    response_msg = str(response_msg) if response_msg is not None else None
+    if envelope is not None:
+        data = envelope.get("data") if unwrap else envelope
+    else:
+        data = payload if is_json else None
+    if 200 <= status < 300:
+        if not is_json:
+            return _result(
+                False,
+                error="ClickSend answered with a body that is not JSON.",
+                error_code="UPSTREAM_ERROR",
+                http_code=status,
+            )
+        if response_code is None or response_code in SUCCESS_CODES:
+            warnings, refused, total = _message_warnings(data)
+            if total and refused == total:
+                return _result(
+                    False,
+                    data=data,
+                    error=f"None of the {total} message(s) was accepted: " + "; ".join(warnings[:10]),
+                    error_code="BAD_REQUEST",
+                    http_code=status,
+                    response_code=response_code,
+                    response_msg=response_msg,
+                    warnings=warnings,
+                )
+            return _result(
+                True,
+                data=data,
+                http_code=status,
+                response_code=response_code,
+                response_msg=response_msg,
+                warnings=warnings,
+            )
+    error_code = _APP_CODES.get(response_code or "") or _HTTP_CODES.get(status)
+    if error_code is None:
+        error_code = "UPSTREAM_ERROR" if status >= 500 or status < 400 else "BAD_REQUEST"
+    what = f"ClickSend answered HTTP {status}"
+    if response_code:
+        what += f" {response_code}"
+    if response_msg:
+        what += f": {response_msg}"
+    elif not is_json:
+        what += " with a body that is not JSON"
+    hint = _HINTS.get(error_code)
+    error = f"{what}. {hint}" if hint else f"{what}."
+    result = _result(
+        False,
+        data=data if envelope is not None else None,
+        error=error,
+        error_code=error_code,
+        http_code=status,
+        response_code=response_code,
+        response_msg=response_msg,
+    )
+    if error_code == "RATE_LIMITED":
+        retry_after = _retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:
+            result["retry_after"] = retry_after
+    return result
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+class Redactor:
+    """Removes secrets from anything that leaves the server: by value (configured secrets) and by key name."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Short values would redact innocent text; the configured secrets are long keys and tokens.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {
+                k: (REDACTED if isinstance(k, str) and k.lower() in _SECRET_KEYS and v else self.value(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value

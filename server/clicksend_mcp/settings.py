@@ -1,0 +1,101 @@
+"""Configuration: environment variables and command-line flags, as one typed object."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["direct", "maton", "sandbox"]
+Transport = Literal["stdio", "sse", "http"]
+
+DEFAULT_CLICKSEND_URL = "https://rest.clicksend.com/v3"
+DEFAULT_MATON_URL = "https://gateway.maton.ai/clicksend/v3"
+SANDBOX_URL = "http://sandbox.clicksend.invalid/v3"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot work; the message says which variables or flags to set. Never holds a secret."""
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every setting has an environment variable; the command line overrides it (see cli.py)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    backend: Backend | None = Field(default=None, validation_alias=_env("backend", "CLICKSEND_BACKEND"))
+    clicksend_username: str | None = Field(default=None, validation_alias=_env("clicksend_username", "CLICKSEND_USERNAME"))
+    clicksend_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("clicksend_api_key", "CLICKSEND_API_KEY")
+    )
+    clicksend_base_url: str = Field(
+        default=DEFAULT_CLICKSEND_URL, validation_alias=_env("clicksend_base_url", "CLICKSEND_BASE_URL")
+    )
+    maton_api_key: SecretStr | None = Field(default=None, validation_alias=_env("maton_api_key", "MATON_API_KEY"))
+    maton_connection: str | None = Field(default=None, validation_alias=_env("maton_connection", "MATON_CONNECTION"))
+    maton_base_url: str = Field(default=DEFAULT_MATON_URL, validation_alias=_env("maton_base_url", "MATON_BASE_URL"))
+    timeout: float = Field(default=30.0, gt=0, le=600, validation_alias=_env("timeout", "CLICKSEND_TIMEOUT"))
+    transport: Transport = Field(default="stdio", validation_alias=_env("transport", "CLICKSEND_MCP_TRANSPORT"))
+    host: str = Field(default="127.0.0.1", validation_alias=_env("host", "CLICKSEND_MCP_HOST"))
+    port: int = Field(default=8000, ge=0, le=65535, validation_alias=_env("port", "CLICKSEND_MCP_PORT"))
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", validation_alias=_env("log_level", "CLICKSEND_MCP_LOG_LEVEL")
+    )
+    specs_dir: str | None = Field(default=None, validation_alias=_env("specs_dir", "CLICKSEND_SPECS_DIR"))
+
+    @field_validator("clicksend_username", "maton_connection", "clicksend_api_key", "maton_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("clicksend_base_url", "maton_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_header_injection(self) -> Settings:
+        # These values become HTTP headers; CR/LF in one would let it forge others.
+        for label, value in (
+            ("CLICKSEND_USERNAME", self.clicksend_username),
+            ("CLICKSEND_API_KEY", self.clicksend_api_key.get_secret_value() if self.clicksend_api_key else None),
+            ("MATON_API_KEY", self.maton_api_key.get_secret_value() if self.maton_api_key else None),
+            ("MATON_CONNECTION", self.maton_connection),
+        ):
+            if value is not None and any(ch in value for ch in "\r\n\x00"):
+                raise ValueError(f"{label} must not contain line breaks or NUL characters")
+        return self
+
+    def resolved_backend(self) -> Backend:
+        """The backend to use: the explicit choice, else direct with ClickSend credentials, else maton with a key."""
+        if self.backend == "direct":
+            if not (self.clicksend_username and self.clicksend_api_key):
+                raise ConfigError(
+                    "The direct backend needs CLICKSEND_USERNAME and CLICKSEND_API_KEY "
+                    "(your ClickSend API username and key)."
+                )
+            return "direct"
+        if self.backend == "maton":
+            if not self.maton_api_key:
+                raise ConfigError("The maton backend needs MATON_API_KEY (and optionally MATON_CONNECTION).")
+            return "maton"
+        if self.backend == "sandbox":
+            return "sandbox"
+        if self.clicksend_username and self.clicksend_api_key:
+            return "direct"
+        if self.maton_api_key:
+            return "maton"
+        if self.clicksend_username or self.clicksend_api_key:
+            raise ConfigError("Set both CLICKSEND_USERNAME and CLICKSEND_API_KEY; only one of them is set.")
+        raise ConfigError(
+            "No ClickSend credentials found. Set CLICKSEND_USERNAME and CLICKSEND_API_KEY (direct), "
+            "or MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway, "
+            "or try every tool with no account: --backend sandbox (or CLICKSEND_BACKEND=sandbox)."
+        )

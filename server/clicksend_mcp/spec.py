@@ -1,0 +1,184 @@
+"""The typed model of one tool spec file (`tool_specs/**/*.yaml`) and its cross-field checks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TOOL_NAME_RE = re.compile(r"^CLICKSEND_[A-Z0-9_]{1,54}$")
+PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+TOOLSET_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+JSON_TYPES = frozenset({"string", "integer", "number", "boolean", "array", "object", "null"})
+COMBINATORS = ("anyOf", "oneOf", "allOf", "not")
+SEND_CHANNELS = ("sms", "mms", "voice", "email", "fax", "post")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class HttpSpec(_Strict):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str = Field(description="Path relative to the /v3 base, with {placeholders} for path parameters.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        if not value.startswith("/") or value.startswith("//"):
+            raise ValueError("must start with a single '/' (relative to the /v3 base)")
+        if "?" in value or "#" in value or ".." in value:
+            raise ValueError("must not contain '?', '#' or '..'; use query parameters instead")
+        if re.search(r"\s", value):
+            raise ValueError("must not contain white space")
+        return value
+
+    @property
+    def placeholders(self) -> list[str]:
+        return PLACEHOLDER_RE.findall(self.path)
+
+
+class ParamSpec(_Strict):
+    name: str
+    location: Literal["path", "query", "body"] = Field(alias="in")
+    required: bool = False
+    description: str = Field(min_length=3)
+    schema_: dict[str, Any] = Field(alias="schema")
+    wire_name: str | None = Field(
+        default=None, description="The name ClickSend uses, when the tool's input name (the catalogue's) differs."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not PARAM_NAME_RE.match(value):
+            raise ValueError(f"{value!r} must match {PARAM_NAME_RE.pattern}")
+        return value
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema_shape(cls, value: dict[str, Any]) -> dict[str, Any]:
+        kind = value.get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if kind is None and "enum" not in value:
+            raise ValueError("needs a 'type' (or an 'enum')")
+        unknown = [k for k in kinds if k is not None and k not in JSON_TYPES]
+        if unknown:
+            raise ValueError(f"unknown JSON type(s) {unknown}; expected one of {sorted(JSON_TYPES)}")
+        if "description" in value:
+            raise ValueError("put the description on the parameter, not inside its schema")
+        return value
+
+    @property
+    def wire(self) -> str:
+        return self.wire_name or self.name
+
+
+class AnnotationsSpec(_Strict):
+    """Always explicit: a spec that leaves any hint out does not load."""
+
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool
+
+
+class CatalogueDifference(_Strict):
+    input: str
+    change: Literal["added", "removed", "required", "optional", "renamed", "type", "location"]
+    reason: str = Field(min_length=10)
+
+
+class SourceSpec(_Strict):
+    """Where the tool comes from and what was decided on the way."""
+
+    catalogue: bool = Field(description="True when the tool is a CLICKSEND_* catalogue action.")
+    operation_id: str | None = None
+    confidence: Literal["high", "medium", "low"] = "high"
+    notes: str | None = None
+    differences: tuple[CatalogueDifference, ...] = ()
+
+
+class ResponseSpec(_Strict):
+    unwrap: Literal["data"] | None = "data"
+    paginated: bool = False
+
+
+class ToolSpec(_Strict):
+    name: str
+    title: str = Field(min_length=3, max_length=80)
+    toolset: str
+    description: str = Field(min_length=40)
+    http: HttpSpec
+    params: tuple[ParamSpec, ...] = ()
+    annotations: AnnotationsSpec
+    sends: Literal["sms", "mms", "voice", "email", "fax", "post"] | None = Field(
+        default=None, description="The channel, when a call can reach a phone, an inbox or a mailbox and cost money."
+    )
+    source: SourceSpec
+    response: ResponseSpec = ResponseSpec()
+
+    @field_validator("name")
+    @classmethod
+    def _tool_name(cls, value: str) -> str:
+        if not TOOL_NAME_RE.match(value):
+            raise ValueError(f"{value!r} must match {TOOL_NAME_RE.pattern}")
+        return value
+
+    @field_validator("toolset")
+    @classmethod
+    def _toolset_name(cls, value: str) -> str:
+        if not TOOLSET_RE.match(value):
+            raise ValueError(f"{value!r} must match {TOOLSET_RE.pattern}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> ToolSpec:
+        names = [p.name for p in self.params]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"params: duplicate names {dupes}")
+        wires = [(p.location, p.wire) for p in self.params]
+        wire_dupes = sorted({f"{loc}:{w}" for loc, w in wires if wires.count((loc, w)) > 1})
+        if wire_dupes:
+            raise ValueError(f"params: two inputs send the same {wire_dupes}")
+        placeholders = self.http.placeholders
+        if len(set(placeholders)) != len(placeholders):
+            raise ValueError(f"http.path: a placeholder appears twice in {self.http.path}")
+        path_params = {p.wire for p in self.params if p.location == "path"}
+        if set(placeholders) != path_params:
+            raise ValueError(
+                f"http.path placeholders {sorted(placeholders)} must equal the 'in: path' params {sorted(path_params)}"
+            )
+        not_required = sorted(p.name for p in self.params if p.location == "path" and not p.required)
+        if not_required:
+            raise ValueError(f"params: path parameters must be required: {not_required}")
+        if self.http.method == "GET" and self.params and any(p.location == "body" for p in self.params):
+            raise ValueError("params: a GET tool has no body parameters")
+        ann = self.annotations
+        if self.http.method == "GET" and not ann.read_only:
+            raise ValueError("annotations.read_only: a GET tool is read-only")
+        if ann.read_only and ann.destructive:
+            raise ValueError("annotations: a read-only tool is not destructive")
+        if self.sends is not None and ann.read_only:
+            raise ValueError("sends: a tool that sends is not read-only")
+        if self.sends is not None and not ann.open_world:
+            raise ValueError("annotations.open_world: a tool that sends reaches the outside world")
+        for diff in self.source.differences:
+            if diff.change != "removed" and diff.input not in names:
+                raise ValueError(f"source.differences: {diff.input!r} is not an input of this tool")
+        return self
+
+    @property
+    def param_by_name(self) -> dict[str, ParamSpec]:
+        return {p.name: p for p in self.params}
+
+
+def find_combinators(schema: Any) -> list[str]:
+    """The combinator keywords at the top level of a schema (some clients reject a whole tool list over one)."""
+    if not isinstance(schema, dict):
+        return []
+    return [k for k in COMBINATORS if k in schema]
