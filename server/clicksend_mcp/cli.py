@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
     tools = sub.add_parser("tools", help="list the tools: name, toolset, read-only or not")
-    tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
+    shape = tools.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
+    shape.add_argument("--markdown", action="store_true", help="print the tool reference (docs/tools.md)")
     call = sub.add_parser("call", help="run one tool and print its normalized result")
     call.add_argument("name", help="the tool name, e.g. CLICKSEND_GET_ACCOUNT")
     call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
@@ -100,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         tools = load_tools(settings)
         if command == "tools":
-            return _print_tools(tools, as_json=ns.json)
+            return _print_tools(tools, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")
@@ -112,9 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return anyio.run(_serve, dispatcher, settings)
 
 
-def _print_tools(tools: dict[str, Any], *, as_json: bool) -> int:
+def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> int:
     from .app import mcp_tool
+    from .tool_reference import render_markdown
 
+    if as_markdown:
+        sys.stdout.write(render_markdown(tools.values()))
+        return 0
     ordered = sorted(tools.values(), key=lambda t: (t.spec.toolset, t.name))
     if as_json:
         payload = [mcp_tool(t).model_dump(by_alias=True, mode="json", exclude_none=True) for t in ordered]

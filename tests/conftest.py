@@ -1,0 +1,73 @@
+"""Shared fixtures: a clean environment, the compiled tools, the fake ClickSend and dispatchers against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from clicksend_mcp.assembly import build_dispatcher, load_tools
+from clicksend_mcp.compiler import CompiledTool
+from clicksend_mcp.dispatcher import Dispatcher
+from clicksend_mcp.settings import Settings
+from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend
+
+_ENV = (
+    "CLICKSEND_BACKEND",
+    "CLICKSEND_USERNAME",
+    "CLICKSEND_API_KEY",
+    "CLICKSEND_BASE_URL",
+    "MATON_API_KEY",
+    "MATON_CONNECTION",
+    "MATON_BASE_URL",
+    "CLICKSEND_TIMEOUT",
+    "CLICKSEND_MCP_TRANSPORT",
+    "CLICKSEND_MCP_HOST",
+    "CLICKSEND_MCP_PORT",
+    "CLICKSEND_MCP_LOG_LEVEL",
+    "CLICKSEND_SPECS_DIR",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the environment: no test may see the developer's real credentials."""
+    for name in _ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def tools() -> dict[str, CompiledTool]:
+    return load_tools()
+
+
+@pytest.fixture
+def fake() -> FakeClickSend:
+    return FakeClickSend()
+
+
+def direct_settings(**extra: object) -> Settings:
+    return Settings(backend="direct", clicksend_username=USERNAME, clicksend_api_key=API_KEY, **extra)
+
+
+def maton_settings(**extra: object) -> Settings:
+    return Settings(backend="maton", maton_api_key=MATON_KEY, maton_connection=MATON_CONNECTION, **extra)
+
+
+@pytest.fixture
+async def dispatcher(fake: FakeClickSend, tools: dict[str, CompiledTool]) -> AsyncIterator[Dispatcher]:
+    d = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)
+    yield d
+    await d.aclose()
+
+
+@pytest.fixture
+async def sandbox_dispatcher(tools: dict[str, CompiledTool]) -> AsyncIterator[Dispatcher]:
+    d = build_dispatcher(Settings(backend="sandbox"), tools=tools)
+    yield d
+    await d.aclose()

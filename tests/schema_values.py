@@ -1,0 +1,68 @@
+"""Minimal valid arguments for a tool, derived from its input schema (required fields only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from fake_clicksend import TEST_NUMBER
+
+_CANDIDATES = ("sample", "AU", "1", TEST_NUMBER, "test1@test.com", "https://example.com/file.pdf", "en-au", "x")
+
+
+def sample(schema: dict[str, Any], name: str = "") -> Any:
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    if "default" in schema:
+        return schema["default"]
+    kind = schema.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "integer":
+        low = schema.get("minimum", 1)
+        return max(int(low), 1) if "maximum" not in schema else int(low)
+    if kind == "number":
+        return float(schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        item = sample(schema.get("items", {"type": "string"}), name)
+        return [item] * max(1, int(schema.get("minItems", 1)))
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: sample(props.get(k, {"type": "string"}), k) for k in schema.get("required", [])}
+    return _string(schema, name)
+
+
+def _preferred(name: str) -> str | None:
+    lowered = name.lower()
+    if "email" in lowered:
+        return "test1@test.com"
+    if lowered in ("to", "from", "phone_number", "phone", "fax_number", "mobile") or lowered.endswith("_number"):
+        return TEST_NUMBER
+    if "url" in lowered:
+        return "https://example.com/file.pdf"
+    if "country" in lowered:
+        return "AU"
+    return None
+
+
+def _string(schema: dict[str, Any], name: str) -> str:
+    """The first plausible value the field's own schema accepts."""
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    preferred = _preferred(name)
+    candidates = ([preferred] if preferred else []) + list(_CANDIDATES)
+    min_length = int(schema.get("minLength", 1))
+    candidates.append("s" * min_length)
+    for candidate in candidates:
+        if validator.is_valid(candidate):
+            return candidate
+    raise AssertionError(f"no sample value fits {name}: {schema}")
+
+
+def minimal_arguments(input_schema: dict[str, Any]) -> dict[str, Any]:
+    props = input_schema.get("properties", {})
+    return {name: sample(props[name], name) for name in input_schema.get("required", [])}

@@ -1,0 +1,131 @@
+"""Contract tests over every spec file: it loads, compiles, routes where the reference says, and its schema is pinned."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clicksend_mcp.app import mcp_tool
+from clicksend_mcp.compiler import CompiledTool, compile_tool
+from clicksend_mcp.loader import default_specs_dir, read_spec, spec_files
+from clicksend_mcp.request_builder import build_request, encode_segment
+from clicksend_mcp.spec import find_combinators
+from jsonschema import Draft202012Validator
+from schema_values import minimal_arguments
+
+SPECS_DIR = default_specs_dir()
+FILES = spec_files(SPECS_DIR)
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def compiled(path: Path) -> CompiledTool:
+    spec, problems = read_spec(path, SPECS_DIR)
+    assert not problems, "\n".join(map(str, problems))
+    assert spec is not None
+    return compile_tool(spec)
+
+
+def reference(name: str) -> Any:
+    path = REFERENCE / name
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing: CI runs with ../shared beside the checkout")
+        pytest.skip(f"{path} is not beside this checkout")
+    return json.loads(path.read_text())
+
+
+def test_the_specs_folder_holds_tools() -> None:
+    assert len(FILES) >= 42
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_each_spec_loads_and_compiles(path: Path) -> None:
+    tool = compiled(path)
+    Draft202012Validator.check_schema(tool.input_schema)
+    assert tool.input_schema["additionalProperties"] is False
+    assert not find_combinators(tool.input_schema)
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_each_spec_states_all_four_annotations(path: Path) -> None:
+    raw = yaml.safe_load(path.read_text())
+    assert set(raw["annotations"]) == {"read_only", "destructive", "idempotent", "open_world"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_each_spec_lives_in_its_toolset_folder(path: Path) -> None:
+    assert path.parent.name == compiled(path).spec.toolset
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_each_spec_builds_its_method_and_path_from_minimal_arguments(path: Path) -> None:
+    tool = compiled(path)
+    arguments = minimal_arguments(tool.input_schema)
+    assert tool.check_arguments(arguments) == []
+    request = build_request(tool, arguments)
+    expected = tool.spec.http.path
+    for param in tool.path_params:
+        expected = expected.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
+    assert (request.method, request.path) == (tool.spec.http.method, expected)
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_each_tool_schema_matches_its_snapshot(path: Path) -> None:
+    tool = mcp_tool(compiled(path)).model_dump(by_alias=True, mode="json", exclude_none=True)
+    tool.pop("outputSchema")  # one shared schema, checked in test_results
+    snapshot = SNAPSHOTS / f"{path.stem}.json"
+    rendered = json.dumps(tool, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") or (not snapshot.exists() and not IN_CI):
+        SNAPSHOTS.mkdir(exist_ok=True)
+        snapshot.write_text(rendered)
+    assert snapshot.exists(), f"no snapshot for {path.stem}: run UPDATE_SNAPSHOTS=1 pytest and commit it"
+    assert snapshot.read_text() == rendered, f"{path.stem} changed: review, then UPDATE_SNAPSHOTS=1 pytest"
+
+
+def test_every_snapshot_belongs_to_a_spec() -> None:
+    stale = sorted({p.stem for p in SNAPSHOTS.glob("*.json")} - {p.stem for p in FILES})
+    assert not stale, f"snapshots without a spec: {stale}"
+
+
+CATALOGUE_FILES = [p for p in FILES if yaml.safe_load(p.read_text())["source"]["catalogue"]]
+
+
+@pytest.mark.parametrize("path", CATALOGUE_FILES, ids=_ids(CATALOGUE_FILES))
+def test_a_catalogue_tool_keeps_the_catalogues_inputs_unless_a_difference_is_recorded(path: Path) -> None:
+    spec = compiled(path).spec
+    catalogue = {a["name"]: a for a in reference("catalogue_003.json")}
+    assert spec.name in catalogue, f"{spec.name} is not a catalogue action; set source.catalogue: false"
+    action = catalogue[spec.name]
+    assert spec.title == action["title"]
+    recorded = {(d.input, d.change) for d in spec.source.differences}
+    ours = spec.param_by_name
+    for item in action["inputs"]:
+        name = item["name"]
+        if name not in ours:
+            assert (name, "removed") in recorded, f"catalogue input {name!r} missing without a recorded reason"
+            continue
+        if ours[name].required != item["required"]:
+            change = "required" if ours[name].required else "optional"
+            assert (name, change) in recorded, f"{name!r} required flag differs without a recorded reason"
+    for name in ours:
+        if name not in {i["name"] for i in action["inputs"]}:
+            assert (name, "added") in recorded, f"input {name!r} is not in the catalogue and not recorded as added"
+
+
+@pytest.mark.parametrize("path", CATALOGUE_FILES, ids=_ids(CATALOGUE_FILES))
+def test_a_catalogue_tool_calls_the_mapped_endpoint_or_says_why_not(path: Path) -> None:
+    spec = compiled(path).spec
+    mapped = reference("action_map.json")[spec.name]
+    if (spec.http.method, spec.http.path) != (mapped["method"], mapped["path"]):
+        assert spec.source.notes and len(spec.source.notes) > 20, "a different endpoint than action_map needs notes"

@@ -1,0 +1,112 @@
+"""Whatever ClickSend answers becomes one normalized result shape; secrets never survive into it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from clicksend_mcp.compiler import RESULT_SCHEMA
+from clicksend_mcp.http import HttpResponse, TransportFailure
+from clicksend_mcp.results import Redactor, from_response, from_transport_failure, invalid_arguments
+from jsonschema import Draft202012Validator
+
+VALIDATE = Draft202012Validator(RESULT_SCHEMA).validate
+
+
+def answer(status: int, payload: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    body = raw if raw is not None else json.dumps(payload).encode()
+    result = from_response(HttpResponse(status=status, headers=headers or {}, body=body))
+    VALIDATE(result)
+    return result
+
+
+def envelope(http: int, code: str, msg: str, data: Any = None) -> dict[str, Any]:
+    return {"http_code": http, "response_code": code, "response_msg": msg, "data": data}
+
+
+def test_a_success_envelope_is_unwrapped() -> None:
+    result = answer(200, envelope(200, "SUCCESS", "Here's your account", {"user_id": 1}))
+    assert result["successful"] is True
+    assert result["data"] == {"user_id": 1}
+    assert result["error"] is None and result["error_code"] is None
+    assert (result["http_code"], result["response_code"], result["response_msg"]) == (200, "SUCCESS", "Here's your account")
+
+
+def test_an_application_code_at_http_200_is_a_failure() -> None:
+    result = answer(200, envelope(200, "INSUFFICIENT_CREDIT", "You have reached the end of your message credits."))
+    assert result["successful"] is False
+    assert result["error_code"] == "INSUFFICIENT_CREDIT"
+    assert "end of your message credits" in result["error"]
+
+
+def test_http_statuses_map_to_stable_codes() -> None:
+    assert answer(401, envelope(401, "UNAUTHORIZED", "no"))["error_code"] == "UNAUTHORIZED"
+    assert answer(403, envelope(403, "FORBIDDEN", "no"))["error_code"] == "FORBIDDEN"
+    assert answer(404, envelope(404, "NOT_FOUND", "no"))["error_code"] == "NOT_FOUND"
+    assert answer(400, envelope(400, "BAD_REQUEST", "no"))["error_code"] == "BAD_REQUEST"
+    assert answer(500, envelope(500, "INTERNAL_SERVER_ERROR", "no"))["error_code"] == "UPSTREAM_ERROR"
+
+
+def test_a_rate_limit_carries_retry_after() -> None:
+    result = answer(429, envelope(429, "TOO_MANY_REQUESTS", "slow down"), headers={"retry-after": "7"})
+    assert result["error_code"] == "RATE_LIMITED"
+    assert result["retry_after"] == 7.0
+
+
+def test_an_html_error_page_is_an_upstream_error() -> None:
+    result = answer(502, raw=b"<html><body>Bad gateway</body></html>")
+    assert result["error_code"] == "UPSTREAM_ERROR"
+    assert "not JSON" in result["error"]
+
+
+def test_an_empty_or_unparseable_200_is_an_upstream_error() -> None:
+    assert answer(200, raw=b"")["error_code"] == "UPSTREAM_ERROR"
+    assert answer(200, raw=b"{not json")["error_code"] == "UPSTREAM_ERROR"
+
+
+def test_a_json_array_answer_is_kept_as_data() -> None:
+    result = answer(200, [1, 2])
+    assert result["successful"] is True and result["data"] == [1, 2]
+
+
+def test_refused_messages_in_a_bulk_send_are_warnings() -> None:
+    data = {"messages": [{"to": "+61411111111", "status": "SUCCESS"}, {"to": "+6100", "status": "INVALID_RECIPIENT"}]}
+    result = answer(200, envelope(200, "SUCCESS", "Messages queued for delivery.", data))
+    assert result["successful"] is True
+    assert result["warnings"] == ["message 1 to +6100: INVALID_RECIPIENT"]
+    assert result["data"]["messages"][1]["status"] == "INVALID_RECIPIENT"
+
+
+def test_a_bulk_send_where_every_message_was_refused_fails() -> None:
+    data = {"messages": [{"to": "x", "status": "INVALID_RECIPIENT"}]}
+    result = answer(200, envelope(200, "SUCCESS", "Messages queued for delivery.", data))
+    assert result["successful"] is False
+    assert result["error_code"] == "BAD_REQUEST"
+    assert result["data"] == data
+
+
+def test_a_truncated_body_is_an_explicit_error() -> None:
+    result = from_response(HttpResponse(status=200, headers={}, body=b"{" * 10, truncated=True))
+    assert result["error_code"] == "UPSTREAM_ERROR" and "larger than" in result["error"]
+
+
+def test_transport_failures_become_timeout_or_network_error() -> None:
+    assert from_transport_failure(TransportFailure("timeout", True, "ClickSend did not answer in time"))["error_code"] == "TIMEOUT"
+    assert from_transport_failure(TransportFailure("network", False, "could not connect"))["error_code"] == "NETWORK_ERROR"
+
+
+def test_invalid_arguments_say_nothing_was_sent() -> None:
+    result = invalid_arguments(["messages[0].to: is required"])
+    VALIDATE(result)
+    assert result["error_code"] == "INVALID_ARGUMENTS"
+    assert "nothing was sent" in result["error"] and "messages[0].to: is required" in result["error"]
+
+
+def test_the_redactor_hides_secret_values_and_secret_keys() -> None:
+    redactor = Redactor(["SECRET-KEY-123", "c2VjcmV0dG9rZW4="])
+    data = {"_subaccount": {"api_key": "LIVE-KEY", "username": "bob"}, "note": "key SECRET-KEY-123 here", "password": ""}
+    assert redactor.value(data) == {
+        "_subaccount": {"api_key": "[REDACTED]", "username": "bob"},
+        "note": "key [REDACTED] here",
+        "password": "",
+    }
