@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -54,7 +55,9 @@ def _string(schema: dict[str, Any], name: str) -> str:
     """The first plausible value the field's own schema accepts."""
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     preferred = _preferred(name)
-    candidates = ([preferred] if preferred else []) + list(_CANDIDATES)
+    # Specs give an example in the description ("e.g. #9999FF"): it fits patterns the generic values do not.
+    examples = [m.rstrip(".,;)") for m in re.findall(r"e\.g\. ?([^\s,;]+)", schema.get("description", ""))]
+    candidates = ([preferred] if preferred else []) + examples + list(_CANDIDATES)
     min_length = int(schema.get("minLength", 1))
     candidates.append("s" * min_length)
     for candidate in candidates:

@@ -1,0 +1,55 @@
+"""MMS: the channel definition (subject and media checks) and its endpoints."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ..channels import Channel, Record
+from ..message_store import history_handler, receipt_handler, receipts_handler
+from ..messaging import price_handler, send_handler
+from ..pricing import MMS_PRICES, single_part
+from ..routing import Route
+
+MEDIA_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif")
+
+
+def valid_media_url(value: object) -> bool:
+    """An http(s) URL whose path ends in .jpg, .jpeg, .png or .gif."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.path.lower().endswith(MEDIA_EXTENSIONS)
+
+
+def check_mms(message: Record, body: Record) -> str | None:
+    subject = message.get("subject")
+    if not isinstance(subject, str) or not subject.strip():
+        return "SUBJECT_REQUIRED"
+    if not valid_media_url(body.get("media_file")):
+        return "INVALID_MEDIA_FILE"
+    return None
+
+
+def mms_extras(message: Record, body: Record, _now: int) -> Record:
+    return {"subject": message.get("subject"), "_media_file_url": body.get("media_file")}
+
+
+MMS = Channel(
+    name="mms",
+    label="mms",
+    prices=MMS_PRICES,
+    parts=single_part,
+    sent_status="Completed",
+    body_required=False,
+    required_top_level=("media_file",),
+    check=check_mms,
+    extras=mms_extras,
+)
+
+ROUTES: list[Route] = [
+    Route("POST", "/mms/send", send_handler(MMS)),
+    Route("POST", "/mms/price", price_handler(MMS)),
+    Route("GET", "/mms/history", history_handler(MMS)),
+    Route("GET", "/mms/receipts", receipts_handler(MMS)),
+    Route("GET", "/mms/receipts/{message_id}", receipt_handler(MMS)),
+]
