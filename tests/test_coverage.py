@@ -1,0 +1,127 @@
+"""The whole API as tools: every catalogue action is present, every tool reaches its endpoint, the reference is current."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from clicksend_mcp.assembly import build_dispatcher
+from clicksend_mcp.compiler import CompiledTool
+from clicksend_mcp.request_builder import encode_segment
+from clicksend_mcp.tool_reference import render_markdown
+from conftest import direct_settings
+from fake_clicksend import FakeClickSend
+from schema_values import minimal_arguments
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "tools.md"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def reference(name: str) -> Any:
+    path = REFERENCE / name
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing: CI runs with ../shared beside the checkout")
+        pytest.skip(f"{path} is not beside this checkout")
+    return json.loads(path.read_text())
+
+
+def test_every_catalogue_action_is_a_tool(tools: dict[str, CompiledTool]) -> None:
+    catalogue = {a["name"] for a in reference("catalogue_003.json")}
+    assert len(catalogue) == 183
+    missing = sorted(catalogue - set(tools))
+    assert not missing, f"catalogue actions without a tool: {missing}"
+    marked = {name for name, tool in tools.items() if tool.spec.source.catalogue}
+    assert marked == catalogue, f"source.catalogue is wrong for {sorted(marked ^ catalogue)}"
+
+
+def test_every_endpoint_of_the_newest_spec_is_covered(tools: dict[str, CompiledTool]) -> None:
+    covered = {(t.spec.http.method, _shape(t.spec.http.path)) for t in tools.values()}
+    endpoints = reference("clicksend_endpoints.json")["endpoints"]
+    newest = {(e["method"], _shape(e["path"])) for e in endpoints if e.get("in_v6_spec")}
+    assert len(newest) >= 170
+    assert not sorted(newest - covered), f"endpoints of the newest spec with no tool: {sorted(newest - covered)}"
+
+
+def _shape(path: str) -> str:
+    """A path with its placeholders blanked, so /lists/{list_id} and /lists/{id} compare equal."""
+    return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))
+
+
+def test_non_catalogue_tools_follow_the_naming_rule(tools: dict[str, CompiledTool]) -> None:
+    for tool in tools.values():
+        if tool.spec.source.catalogue:
+            continue
+        assert tool.spec.source.operation_id or tool.spec.source.notes, f"{tool.name}: say where its name comes from"
+
+
+def test_the_tool_reference_is_current(tools: dict[str, CompiledTool]) -> None:
+    assert DOCS.read_text() == render_markdown(tools.values()), (
+        "docs/tools.md is stale: clicksend-mcp tools --markdown > docs/tools.md"
+    )
+
+
+def test_every_send_tool_points_to_its_cost(tools: dict[str, CompiledTool]) -> None:
+    for tool in tools.values():
+        if tool.spec.sends:
+            text = tool.spec.description.lower()
+            assert "price" in text or "cost" in text or "charge" in text, f"{tool.name} does not say what it costs"
+
+
+ALL_TOOL_NAMES = sorted(
+    yaml.safe_load(p.read_text())["name"] for p in (Path(__file__).resolve().parents[1] / "tool_specs").rglob("*.yaml")
+)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", ALL_TOOL_NAMES)
+async def test_each_tool_sends_its_request_where_the_reference_maps_it(
+    name: str, tools: dict[str, CompiledTool]
+) -> None:
+    tool = tools[name]
+    fake = FakeClickSend()
+    dispatcher = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)
+    arguments = minimal_arguments(tool.input_schema)
+    try:
+        result = await dispatcher.call(name, arguments)
+    finally:
+        await dispatcher.aclose()
+    assert {"successful", "data", "error", "error_code"} <= set(result)
+    [request] = fake.requests
+    spec = tool.spec
+    path = spec.http.path
+    for param in tool.path_params:
+        path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
+    assert request.method == spec.http.method
+    assert request.raw_path.split("?")[0] == "/v3" + path
+    sent_query = {k for k, _ in request.query}
+    assert sent_query == {p.wire for p in tool.query_params if p.name in arguments}
+    if tool.body_params:
+        assert set(request.json or {}) == {p.wire for p in tool.body_params if p.name in arguments}
+    else:
+        assert request.body == b""
+    if spec.source.catalogue:
+        _check_against_action_map(tool)
+
+
+def _check_against_action_map(tool: CompiledTool) -> None:
+    spec = tool.spec
+    mapped = reference("action_map.json")[spec.name]
+    if (spec.http.method, spec.http.path) != (mapped["method"], mapped["path"]):
+        assert spec.source.notes, f"{spec.name}: endpoint differs from action_map without notes"
+        return
+    recorded = {(d.input, d.change) for d in spec.source.differences}
+    for param in spec.params:
+        location = mapped["params"].get(param.name, {}).get("location")
+        if location is None:
+            continue
+        if location != param.location:
+            assert (param.name, "location") in recorded, (
+                f"{spec.name}.{param.name} is sent in {param.location}, action_map says {location}, no reason recorded"
+            )
