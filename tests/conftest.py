@@ -26,6 +26,16 @@ _ENV = (
     "CLICKSEND_MCP_PORT",
     "CLICKSEND_MCP_LOG_LEVEL",
     "CLICKSEND_SPECS_DIR",
+    "CLICKSEND_TOOLSETS",
+    "CLICKSEND_TOOLS",
+    "CLICKSEND_EXCLUDE_TOOLS",
+    "CLICKSEND_READ_ONLY",
+    "CLICKSEND_DISCOVERY",
+    "CLICKSEND_MAX_RECIPIENTS",
+    "CLICKSEND_ALLOWED_COUNTRIES",
+    "CLICKSEND_TEST_NUMBERS_ONLY",
+    "CLICKSEND_CONFIRM_SENDS",
+    "CLICKSEND_MAX_RESULT_BYTES",
 )
 
 
@@ -52,10 +62,12 @@ def fake() -> FakeClickSend:
 
 
 def direct_settings(**extra: object) -> Settings:
+    extra.setdefault("toolsets", "all")
     return Settings(backend="direct", clicksend_username=USERNAME, clicksend_api_key=API_KEY, **extra)
 
 
 def maton_settings(**extra: object) -> Settings:
+    extra.setdefault("toolsets", "all")
     return Settings(backend="maton", maton_api_key=MATON_KEY, maton_connection=MATON_CONNECTION, **extra)
 
 
@@ -68,6 +80,6 @@ async def dispatcher(fake: FakeClickSend, tools: dict[str, CompiledTool]) -> Asy
 
 @pytest.fixture
 async def sandbox_dispatcher(tools: dict[str, CompiledTool]) -> AsyncIterator[Dispatcher]:
-    d = build_dispatcher(Settings(backend="sandbox"), tools=tools)
+    d = build_dispatcher(Settings(backend="sandbox", toolsets="all"), tools=tools)
     yield d
     await d.aclose()

@@ -12,7 +12,7 @@ from fake_clicksend import TEST_NUMBER
 _CANDIDATES = ("sample", "AU", "1", TEST_NUMBER, "test1@test.com", "https://example.com/file.pdf", "en-au", "x")
 
 
-def sample(schema: dict[str, Any], name: str = "") -> Any:
+def sample(schema: dict[str, Any], name: str = "", prefer: frozenset[str] = frozenset()) -> Any:
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
@@ -30,11 +30,12 @@ def sample(schema: dict[str, Any], name: str = "") -> Any:
     if kind == "boolean":
         return True
     if kind == "array":
-        item = sample(schema.get("items", {"type": "string"}), name)
+        item = sample(schema.get("items", {"type": "string"}), name, prefer)
         return [item] * max(1, int(schema.get("minItems", 1)))
     if kind == "object":
         props = schema.get("properties", {})
-        return {k: sample(props.get(k, {"type": "string"}), k) for k in schema.get("required", [])}
+        names = list(schema.get("required", [])) + [k for k in props if k in prefer and k not in schema.get("required", [])]
+        return {k: sample(props.get(k, {"type": "string"}), k, prefer) for k in names}
     return _string(schema, name)
 
 
@@ -66,6 +67,7 @@ def _string(schema: dict[str, Any], name: str) -> str:
     raise AssertionError(f"no sample value fits {name}: {schema}")
 
 
-def minimal_arguments(input_schema: dict[str, Any]) -> dict[str, Any]:
+def minimal_arguments(input_schema: dict[str, Any], prefer: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Required fields only, plus optional nested fields named in `prefer` (e.g. a message's `to`)."""
     props = input_schema.get("properties", {})
-    return {name: sample(props[name], name) for name in input_schema.get("required", [])}
+    return {name: sample(props[name], name, prefer) for name in input_schema.get("required", [])}

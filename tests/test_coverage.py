@@ -63,7 +63,7 @@ def test_non_catalogue_tools_follow_the_naming_rule(tools: dict[str, CompiledToo
 
 def test_the_tool_reference_is_current(tools: dict[str, CompiledTool]) -> None:
     assert DOCS.read_text() == render_markdown(tools.values()), (
-        "docs/tools.md is stale: clicksend-mcp tools --markdown > docs/tools.md"
+        "docs/tools.md is stale: clicksend-mcp --toolsets all tools --markdown > docs/tools.md"
     )
 
 
@@ -87,13 +87,23 @@ async def test_each_tool_sends_its_request_where_the_reference_maps_it(
     tool = tools[name]
     fake = FakeClickSend()
     dispatcher = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)
-    arguments = minimal_arguments(tool.input_schema)
+    arguments = minimal_arguments(tool.input_schema, prefer=frozenset({"to"}) if tool.sends else frozenset())
     try:
+        if "list_id" in arguments and tool.sends:
+            # A list send is checked against --max-recipients by the list's size: give it a real list.
+            created = await dispatcher.call("CLICKSEND_CREATE_LISTS", {"list_name": "routing"})
+            arguments["list_id"] = created["data"]["list_id"]
+            fake.requests.clear()
         result = await dispatcher.call(name, arguments)
     finally:
         await dispatcher.aclose()
     assert {"successful", "data", "error", "error_code"} <= set(result)
-    [request] = fake.requests
+    assert result["error_code"] not in ("INVALID_ARGUMENTS", "REFUSED"), result["error"]
+    if tool.sends and "list_id" in arguments:
+        lookup, request = fake.requests
+        assert (lookup.method, lookup.path) == ("GET", f"/v3/lists/{arguments['list_id']}")
+    else:
+        [request] = fake.requests
     spec = tool.spec
     path = spec.http.path
     for param in tool.path_params:
@@ -103,7 +113,10 @@ async def test_each_tool_sends_its_request_where_the_reference_maps_it(
     sent_query = {k for k, _ in request.query}
     assert sent_query == {p.wire for p in tool.query_params if p.name in arguments}
     if tool.body_params:
-        assert set(request.json or {}) == {p.wire for p in tool.body_params if p.name in arguments}
+        expected = {p.wire for p in tool.body_params if p.name in arguments}
+        if tool.guard and tool.guard.tag and len(tool.guard.tag) == 1:
+            expected.add(tool.guard.tag[0][0])  # the lookup tag the server adds to a send
+        assert set(request.json or {}) == expected
     else:
         assert request.body == b""
     if spec.source.catalogue:

@@ -8,7 +8,9 @@ from typing import Any
 from .backends import build_backend
 from .compiler import CompiledTool, compile_tools
 from .dispatcher import Dispatcher
+from .guardrails import SendPolicy
 from .loader import load_specs
+from .selection import Selection
 from .settings import Settings
 
 
@@ -25,5 +27,29 @@ def build_dispatcher(
     asgi_app: Any = None,
 ) -> Dispatcher:
     """A dispatcher for the settings' backend. `sandbox_app`/`asgi_app` replace the network (tests)."""
+    tools = tools if tools is not None else load_tools(settings)
+    selection = selection_of(settings)
+    selection.validate(tools)
     backend = build_backend(settings, sandbox_app=sandbox_app, asgi_app=asgi_app)
-    return Dispatcher(tools if tools is not None else load_tools(settings), backend)
+    return Dispatcher(
+        tools,
+        backend,
+        selection=selection,
+        policy=policy_of(settings),
+        max_result_bytes=settings.max_result_bytes,
+    )
+
+
+def selection_of(settings: Settings) -> Selection:
+    """The settings' selection; with no toolsets or tools named, the default toolsets (documented in the README)."""
+    return Selection.from_names(settings.toolsets, settings.tools, settings.exclude_tools, settings.read_only)
+
+
+def policy_of(settings: Settings) -> SendPolicy:
+    countries = frozenset((settings.allowed_countries or "").split(",")) - {""}
+    return SendPolicy(
+        max_recipients=settings.max_recipients,
+        allowed_countries=countries,
+        test_numbers_only=settings.test_numbers_only,
+        confirm_sends=settings.confirm_sends,
+    )

@@ -22,7 +22,25 @@ from .settings import ConfigError, Settings
 log = logging.getLogger("clicksend_mcp")
 
 # Flag -> settings field; the flag wins over the environment variable.
-_FLAG_FIELDS = ("backend", "transport", "host", "port", "timeout", "log_level", "specs_dir")
+_FLAG_FIELDS = (
+    "backend",
+    "transport",
+    "host",
+    "port",
+    "timeout",
+    "log_level",
+    "specs_dir",
+    "toolsets",
+    "tools",
+    "exclude_tools",
+    "read_only",
+    "discovery",
+    "max_recipients",
+    "allowed_countries",
+    "test_numbers_only",
+    "confirm_sends",
+    "max_result_bytes",
+)
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
     "clicksend_username": "CLICKSEND_USERNAME",
@@ -37,6 +55,16 @@ _ENV_NAMES = {
     "port": "CLICKSEND_MCP_PORT",
     "log_level": "CLICKSEND_MCP_LOG_LEVEL",
     "specs_dir": "CLICKSEND_SPECS_DIR",
+    "toolsets": "CLICKSEND_TOOLSETS",
+    "tools": "CLICKSEND_TOOLS",
+    "exclude_tools": "CLICKSEND_EXCLUDE_TOOLS",
+    "read_only": "CLICKSEND_READ_ONLY",
+    "discovery": "CLICKSEND_DISCOVERY",
+    "max_recipients": "CLICKSEND_MAX_RECIPIENTS",
+    "allowed_countries": "CLICKSEND_ALLOWED_COUNTRIES",
+    "test_numbers_only": "CLICKSEND_TEST_NUMBERS_ONLY",
+    "confirm_sends": "CLICKSEND_CONFIRM_SENDS",
+    "max_result_bytes": "CLICKSEND_MAX_RESULT_BYTES",
 }
 
 
@@ -57,12 +85,50 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level", choices=["debug", "info", "warning", "error"], help="stderr log level [CLICKSEND_MCP_LOG_LEVEL]"
     )
     parser.add_argument("--specs-dir", help="serve the tool specs from this folder [CLICKSEND_SPECS_DIR]")
+    pick = parser.add_argument_group("what the agent sees")
+    pick.add_argument(
+        "--toolsets", help="comma-separated toolsets, 'all', or 'default' (account,sms,contacts) [CLICKSEND_TOOLSETS]"
+    )
+    pick.add_argument("--tools", help="comma-separated tool names to add (alone: only these) [CLICKSEND_TOOLS]")
+    pick.add_argument("--exclude-tools", help="comma-separated tool names to hide [CLICKSEND_EXCLUDE_TOOLS]")
+    pick.add_argument(
+        "--read-only", action="store_true", default=None, help="only tools that change nothing [CLICKSEND_READ_ONLY]"
+    )
+    pick.add_argument(
+        "--discovery",
+        action="store_true",
+        default=None,
+        help="list three tools (search, describe, call) instead of every tool [CLICKSEND_DISCOVERY]",
+    )
+    guard = parser.add_argument_group("guardrails on sends")
+    guard.add_argument(
+        "--max-recipients", type=int, help="most recipients one call may reach (default 100) [CLICKSEND_MAX_RECIPIENTS]"
+    )
+    guard.add_argument(
+        "--allowed-countries", help="only send to these ISO countries, e.g. AU,US [CLICKSEND_ALLOWED_COUNTRIES]"
+    )
+    guard.add_argument(
+        "--test-numbers-only",
+        action="store_true",
+        default=None,
+        help="refuse any recipient that is not a ClickSend test number [CLICKSEND_TEST_NUMBERS_ONLY]",
+    )
+    guard.add_argument(
+        "--confirm-sends",
+        action="store_true",
+        default=None,
+        help="ask the person (MCP elicitation) before every send [CLICKSEND_CONFIRM_SENDS]",
+    )
+    guard.add_argument(
+        "--max-result-bytes", type=int, help="cut larger results, saying so (default 200000) [CLICKSEND_MAX_RESULT_BYTES]"
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
     tools = sub.add_parser("tools", help="list the tools: name, toolset, read-only or not")
     shape = tools.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
     shape.add_argument("--markdown", action="store_true", help="print the tool reference (docs/tools.md)")
+    shape.add_argument("--size", action="store_true", help="bytes (and ~tokens) of tools/list for this selection")
     call = sub.add_parser("call", help="run one tool and print its normalized result")
     call.add_argument("name", help="the tool name, e.g. CLICKSEND_GET_ACCOUNT")
     call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
@@ -100,9 +166,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from .assembly import build_dispatcher, load_tools
 
+        from .assembly import selection_of
+
         tools = load_tools(settings)
         if command == "tools":
-            return _print_tools(tools, as_json=ns.json, as_markdown=ns.markdown)
+            selection = selection_of(settings)
+            selection.validate(tools)
+            if ns.size:
+                return _print_size(tools, selection.apply(tools), discovery=settings.discovery)
+            return _print_tools(selection.apply(tools), as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")
@@ -134,6 +206,19 @@ def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> 
     return 0
 
 
+def _print_size(all_tools: dict[str, Any], selected: dict[str, Any], *, discovery: bool) -> int:
+    from .app import listing_bytes
+
+    rows = [
+        ("this selection", listing_bytes(selected.values(), discovery=discovery), len(selected) if not discovery else 3),
+        ("full catalogue", listing_bytes(all_tools.values(), discovery=False), len(all_tools)),
+        ("discovery mode", listing_bytes(selected.values(), discovery=True), 3),
+    ]
+    for label, size, count in rows:
+        print(f"{label:<16} {count:>4} tools  {size:>8} bytes  ~{size // 4:>6} tokens")
+    return 0
+
+
 async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
     from .dispatcher import UnknownToolError
 
@@ -156,11 +241,12 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
 async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .app import build_server, closing, http_app, run_stdio, sse_app
 
-    server = build_server(dispatcher)
+    server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
-        "clicksend-mcp %s: %d tools, backend=%s, transport=%s",
+        "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",
         __version__,
         len(dispatcher.tools),
+        " behind discovery" if settings.discovery else "",
         dispatcher.backend.name,
         settings.transport,
     )

@@ -12,34 +12,42 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from .spec import ParamSpec, ToolSpec, find_combinators
 
+# Inputs the server adds and handles itself; never sent to ClickSend.
+DRY_RUN_PARAM: dict[str, Any] = {
+    "type": "boolean",
+    "default": False,
+    "description": "true: send nothing; return the request that would go out and, where ClickSend can quote it, "
+    "its price and message parts.",
+}
+ALL_PAGES_PARAM: dict[str, Any] = {
+    "type": "boolean",
+    "default": False,
+    "description": "true: follow the pages from `page` on and return their items together, up to max_items.",
+}
+MAX_ITEMS_PARAM: dict[str, Any] = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 5000,
+    "default": 500,
+    "description": "With all_pages: stop after this many items (the result says when more remain).",
+}
+SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items"})
+
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 _FORMAT_CHECKER = FormatChecker(formats=("email", "date"))
 
+# Repeated on every tool in tools/list, so it is kept terse: the field meanings are in the server's instructions
+# and the README. Every result also carries http_code, response_code, response_msg and, when they apply, warnings,
+# retry_after, tag, truncated, untrusted_content and sandbox.
 RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "The normalized result of every ClickSend call.",
     "properties": {
-        "successful": {"type": "boolean", "description": "Whether the call succeeded."},
-        "data": {"description": "ClickSend's `data`, unwrapped from its envelope; null on failure."},
-        "error": {"type": ["string", "null"], "description": "What went wrong and what to do; null on success."},
-        "error_code": {
-            "type": ["string", "null"],
-            "description": "Stable machine-readable code: INVALID_ARGUMENTS, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, "
-            "NOT_FOUND, CONFLICT, RATE_LIMITED, INSUFFICIENT_CREDIT, UPSTREAM_ERROR, TIMEOUT, NETWORK_ERROR, "
-            "INTERNAL_ERROR; null on success.",
-        },
-        "http_code": {"type": ["integer", "null"], "description": "The HTTP status ClickSend answered."},
-        "response_code": {"type": ["string", "null"], "description": "ClickSend's application code, e.g. SUCCESS."},
-        "response_msg": {"type": ["string", "null"], "description": "ClickSend's message."},
-        "warnings": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Things that need attention although the call succeeded (e.g. some messages refused).",
-        },
-        "sandbox": {"type": "boolean", "description": "True when the answer came from the built-in sandbox."},
+        "successful": {"type": "boolean"},
+        "data": {},
+        "error": {"type": ["string", "null"]},
+        "error_code": {"type": ["string", "null"]},
     },
     "required": ["successful", "data", "error", "error_code"],
-    "additionalProperties": True,
 }
 
 
@@ -54,6 +62,22 @@ class ArgumentProblem:
         return f"{self.field}: {self.message}"
 
 
+Path = tuple[tuple[str, bool], ...]
+"""A parsed guard path: `messages[].to` is (("messages", True), ("to", False)); True means 'each item of'."""
+
+
+def parse_path(text: str) -> Path:
+    return tuple((part.removesuffix("[]"), part.endswith("[]")) for part in text.split("."))
+
+
+@dataclass(frozen=True)
+class CompiledGuard:
+    recipients: tuple[tuple[Path, str], ...]
+    tag: Path | None
+    price_tool: str | None
+    history_tool: str | None
+
+
 @dataclass(frozen=True)
 class CompiledTool:
     spec: ToolSpec
@@ -63,6 +87,8 @@ class CompiledTool:
     query_params: tuple[ParamSpec, ...]
     body_params: tuple[ParamSpec, ...]
     validator: Draft202012Validator = field(repr=False)
+    guard: CompiledGuard | None = None
+    untrusted: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -71,6 +97,14 @@ class CompiledTool:
     @property
     def read_only(self) -> bool:
         return self.spec.annotations.read_only
+
+    @property
+    def sends(self) -> bool:
+        return self.spec.sends is not None
+
+    @property
+    def paginated(self) -> bool:
+        return self.spec.response.paginated and any(p.name == "page" for p in self.query_params)
 
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         """Every problem with the arguments, most specific first; empty when they are valid."""
@@ -88,6 +122,12 @@ def compile_tool(spec: ToolSpec) -> CompiledTool:
         schema = copy.deepcopy(param.schema_)
         schema["description"] = param.description.strip()
         properties[param.name] = schema
+    if spec.sends is not None:
+        properties["dry_run"] = dict(DRY_RUN_PARAM)
+    paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
+    if paginated:
+        properties["all_pages"] = dict(ALL_PAGES_PARAM)
+        properties["max_items"] = dict(MAX_ITEMS_PARAM)
     input_schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
@@ -103,6 +143,7 @@ def compile_tool(spec: ToolSpec) -> CompiledTool:
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "(root)"
         raise CompileError(f"{spec.name}: input schema is not valid JSON Schema at {where}: {exc.message}") from None
+    guard = _compile_guard(spec, input_schema)
     ann = spec.annotations
     annotations = {
         "title": spec.title,
@@ -119,7 +160,35 @@ def compile_tool(spec: ToolSpec) -> CompiledTool:
         query_params=tuple(p for p in spec.params if p.location == "query"),
         body_params=tuple(p for p in spec.params if p.location == "body"),
         validator=Draft202012Validator(input_schema, format_checker=_FORMAT_CHECKER),
+        guard=guard,
+        untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
     )
+
+
+def _schema_at(schema: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    node: dict[str, Any] | None = schema
+    for name, each in path:
+        if node is None:
+            return None
+        node = node.get("properties", {}).get(name)
+        if node is not None and each:
+            node = node.get("items") if node.get("type") == "array" else None
+    return node
+
+
+def _compile_guard(spec: ToolSpec, input_schema: dict[str, Any]) -> CompiledGuard | None:
+    if spec.guard is None:
+        return None
+    recipients = []
+    for item in spec.guard.recipients:
+        path = parse_path(item.path)
+        if _schema_at(input_schema, path) is None:
+            raise CompileError(f"{spec.name}: guard.recipients path {item.path!r} is not in the input schema")
+        recipients.append((path, item.kind))
+    tag = parse_path(spec.guard.tag) if spec.guard.tag else None
+    if tag is not None and _schema_at(input_schema, tag) is None:
+        raise CompileError(f"{spec.name}: guard.tag path {spec.guard.tag!r} is not in the input schema")
+    return CompiledGuard(tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool)
 
 
 def compile_tools(specs: Iterable[ToolSpec]) -> dict[str, CompiledTool]:
@@ -131,6 +200,15 @@ def compile_tools(specs: Iterable[ToolSpec]) -> dict[str, CompiledTool]:
             compiled[spec.name] = compile_tool(spec)
         except CompileError as exc:
             failures.append(str(exc))
+    for tool in compiled.values():
+        guard = tool.guard
+        if guard is None:
+            continue
+        price = compiled.get(guard.price_tool) if guard.price_tool else None
+        if guard.price_tool and (price is None or not price.read_only):
+            failures.append(f"{tool.name}: guard.price_tool {guard.price_tool} is not a read-only tool")
+        if guard.history_tool and guard.history_tool not in compiled:
+            failures.append(f"{tool.name}: guard.history_tool {guard.history_tool} is not a tool")
     if failures:
         raise CompileError("\n".join(failures))
     return compiled

@@ -1,77 +1,247 @@
-"""Running one call: tool name -> validate -> build request -> send -> normalize -> redact. Knows nothing of MCP."""
+"""Running one call: prepare (validate, guard, build) -> [confirmation, done by the app] -> execute -> normalize.
+
+Knows nothing of MCP: progress is a plain callback and confirmation happens between prepare and execute.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import results
 from .backends import BackendConfig
 from .compiler import CompiledTool
+from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
-from .request_builder import PathValueError, build_request
+from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .selection import Selection
 
 log = logging.getLogger("clicksend_mcp.calls")
+
+Progress = Callable[[float, float | None, str | None], Awaitable[None]]
+PAGE_LIMIT = 100  # ClickSend's largest page
 
 
 class UnknownToolError(LookupError):
     """No tool of that name is served (a protocol error, not a call result)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, reason: str | None = None) -> None:
         self.name = name
-        super().__init__(f"Unknown tool: {name}")
+        self.reason = reason
+        super().__init__(reason or f"Unknown tool: {name}")
+
+
+@dataclass
+class PreparedCall:
+    """A call that passed validation and the guardrails, ready to execute (or already decided)."""
+
+    tool: CompiledTool
+    arguments: dict[str, Any]
+    request: HttpRequest | None = None
+    outcome: dict[str, Any] | None = None  # set when preparation decided the result (nothing will be sent)
+    dry_run: bool = False
+    all_pages: bool = False
+    max_items: int = 500
+    send: CheckedSend | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.outcome is None and self.send is not None and not self.dry_run
 
 
 class Dispatcher:
-    def __init__(self, tools: Mapping[str, CompiledTool], backend: BackendConfig) -> None:
-        self.tools = dict(tools)
+    def __init__(
+        self,
+        tools: Mapping[str, CompiledTool],
+        backend: BackendConfig,
+        *,
+        selection: Selection | None = None,
+        policy: SendPolicy | None = None,
+        max_result_bytes: int = results.DEFAULT_MAX_RESULT_BYTES,
+    ) -> None:
+        self.all_tools = dict(tools)
+        self.selection = selection or Selection()
+        self.tools = self.selection.apply(self.all_tools)
         self.backend = backend
+        self.policy = policy or SendPolicy()
+        self.max_result_bytes = max_result_bytes
         self.redactor = results.Redactor(backend.secrets)
 
     def get(self, name: str) -> CompiledTool:
         tool = self.tools.get(name)
         if tool is None:
-            raise UnknownToolError(name)
+            raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The normalized result of one call. Raises only UnknownToolError."""
+    async def call(self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None) -> dict[str, Any]:
+        """Prepare and execute with no confirmation step (the CLI, and servers without --confirm-sends)."""
+        prepared = await self.prepare(name, arguments)
+        return await self.execute(prepared, progress)
+
+    async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
         tool = self.get(name)
-        started = time.perf_counter()
-        result = await self._run(tool, arguments or {})
+        args = dict(arguments or {})
+        prepared = PreparedCall(tool, args)
+        problems = tool.check_arguments(args)
+        if problems:
+            prepared.outcome = results.invalid_arguments(str(p) for p in problems)
+            return prepared
+        prepared.dry_run = bool(args.pop("dry_run", False))
+        prepared.all_pages = bool(args.pop("all_pages", False))
+        prepared.max_items = int(args.pop("max_items", 500))
+        try:
+            if tool.guard is not None:
+                prepared.send = check_send(tool, args, self.policy)
+                args = prepared.send.arguments
+                await self._check_list_sizes(prepared.send)
+            prepared.arguments = args
+            prepared.request = build_request(tool, args)
+        except PathValueError as exc:
+            prepared.outcome = results.invalid_arguments([str(exc)])
+        except GuardrailError as exc:
+            prepared.outcome = results.refused(exc.code, exc.message)
+        return prepared
+
+    async def _check_list_sizes(self, send: CheckedSend) -> None:
+        """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
+        if not send.list_ids:
+            return
+        lists = iter(r for r in send.recipients if r.kind == "list")
+        for list_id, recipient in zip(send.list_ids, lists, strict=True):
+            try:
+                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id))
+                response = await self.backend.http.send(request)
+            except (TransportFailure, PathValueError):
+                raise GuardrailError("REFUSED", f"{recipient.where}: could not check the size of list {list_id}") from None
+            found = results.from_response(response)
+            size = found["data"].get("_contacts_count") if found["successful"] and isinstance(found["data"], dict) else None
+            if not isinstance(size, int):
+                raise GuardrailError("REFUSED", f"{recipient.where}: could not check the size of list {list_id}")
+            recipient.count = size
+        check_count(send.recipients, self.policy)
+
+    async def execute(self, prepared: PreparedCall, progress: Progress | None = None) -> dict[str, Any]:
+        tool = prepared.tool
+        if prepared.outcome is not None:
+            result = prepared.outcome
+        elif prepared.dry_run:
+            result = await self._dry_run(prepared)
+        elif prepared.all_pages:
+            result = await self._all_pages(prepared, progress)
+        else:
+            result = await self._send(tool, prepared.request, prepared.send)
+        return self._finish(prepared, result)
+
+    def finish_declined(self, prepared: PreparedCall, code: str, message: str) -> dict[str, Any]:
+        """The result when the person did not confirm a send: nothing was sent."""
+        return self._finish(prepared, results.refused(code, message))
+
+    def _finish(self, prepared: PreparedCall, result: dict[str, Any]) -> dict[str, Any]:
+        tool = prepared.tool
+        if prepared.send is not None and prepared.send.tag and not prepared.dry_run and result.get("http_code"):
+            result["tag"] = prepared.send.tag
+        if tool.untrusted and result.get("successful"):
+            results.mark_untrusted(result, tool.untrusted)
         if self.backend.is_sandbox:
             result["sandbox"] = True
-        result = self.redactor.value(result)
+        result = results.cap_size(self.redactor.value(result), self.max_result_bytes)
         log.info(
             "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f",
-            name,
+            tool.name,
             self.backend.name,
             result.get("http_code"),
             result.get("error_code") or "-",
-            (time.perf_counter() - started) * 1000,
+            (time.perf_counter() - prepared.started) * 1000,
         )
         return result
 
-    async def _run(self, tool: CompiledTool, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(arguments, Mapping):
-            return results.invalid_arguments(["arguments: expected an object"])
-        problems = tool.check_arguments(arguments)
-        if problems:
-            return results.invalid_arguments(str(p) for p in problems)
-        try:
-            request = build_request(tool, arguments)
-        except PathValueError as exc:
-            return results.invalid_arguments([str(exc)])
+    async def _send(self, tool: CompiledTool, request: HttpRequest | None, send: CheckedSend | None) -> dict[str, Any]:
+        assert request is not None
         try:
             response = await self.backend.http.send(request)
         except TransportFailure as failure:
+            if send is not None:
+                return results.send_failure(failure, tool.guard, send.tag)
             return results.from_transport_failure(failure)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
             return results.internal_error()
         return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
 
+    async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
+        """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
+        guard = prepared.tool.guard
+        price_tool = self.all_tools.get(guard.price_tool) if guard and guard.price_tool else None
+        if price_tool is None:
+            return None
+        accepted = {p.name for p in price_tool.spec.params}
+        arguments = {k: v for k, v in prepared.arguments.items() if k in accepted}
+        if price_tool.check_arguments(arguments):
+            return None
+        try:
+            request = build_request(price_tool, arguments)
+        except PathValueError:
+            return None
+        return await self._send(price_tool, request, None)
+
+    async def _dry_run(self, prepared: PreparedCall) -> dict[str, Any]:
+        assert prepared.request is not None
+        data: dict[str, Any] = {
+            "dry_run": True,
+            "sent": False,
+            "request": prepared.request.describe(),
+            "recipients": [r.value for r in prepared.send.recipients] if prepared.send else [],
+        }
+        quoted = await self.quote(prepared) if prepared.send else None
+        if quoted is not None:
+            data["quote"] = quoted["data"] if quoted["successful"] else None
+            if not quoted["successful"]:
+                data["quote_error"] = quoted["error"]
+        return results.dry_run(data)
+
     async def aclose(self) -> None:
         await self.backend.http.aclose()
+
+    async def _all_pages(self, prepared: PreparedCall, progress: Progress | None) -> dict[str, Any]:
+        tool = prepared.tool
+        args = dict(prepared.arguments)
+        page = int(args.get("page", 1))
+        args.setdefault("limit", PAGE_LIMIT)
+        items: list[Any] = []
+        first: dict[str, Any] | None = None
+        fetched = 0
+        last_page: int | None = None
+        while True:
+            args["page"] = page
+            result = await self._send(tool, build_request(tool, args), None)
+            if not result["successful"]:
+                if first is None:
+                    return result
+                break
+            first = first or result
+            data = result["data"] if isinstance(result["data"], dict) else {}
+            chunk = data.get("data") if isinstance(data.get("data"), list) else []
+            items.extend(chunk)
+            fetched += 1
+            last_page = data.get("last_page") if isinstance(data.get("last_page"), int) else page
+            if progress is not None:
+                await progress(float(fetched), float(last_page - int(prepared.arguments.get("page", 1)) + 1), f"page {page} of {last_page}")
+            if len(items) >= prepared.max_items or page >= last_page or not chunk:
+                break
+            page += 1
+        assert first is not None
+        more = len(items) > prepared.max_items or (last_page is not None and page < last_page)
+        gathered = {
+            "data": items[: prepared.max_items],
+            "total": first["data"].get("total") if isinstance(first["data"], dict) else None,
+            "pages_fetched": fetched,
+            "last_page_fetched": page,
+            "more": more,
+            "next_page": page + 1 if more and last_page is not None and page < last_page else None,
+        }
+        return {**first, "data": gathered}
+

@@ -47,6 +47,37 @@ class Settings(BaseSettings):
         default="info", validation_alias=_env("log_level", "CLICKSEND_MCP_LOG_LEVEL")
     )
     specs_dir: str | None = Field(default=None, validation_alias=_env("specs_dir", "CLICKSEND_SPECS_DIR"))
+    # What the agent sees.
+    toolsets: str | None = Field(default=None, validation_alias=_env("toolsets", "CLICKSEND_TOOLSETS"))
+    tools: str | None = Field(default=None, validation_alias=_env("tools", "CLICKSEND_TOOLS"))
+    exclude_tools: str | None = Field(default=None, validation_alias=_env("exclude_tools", "CLICKSEND_EXCLUDE_TOOLS"))
+    read_only: bool = Field(default=False, validation_alias=_env("read_only", "CLICKSEND_READ_ONLY"))
+    discovery: bool = Field(default=False, validation_alias=_env("discovery", "CLICKSEND_DISCOVERY"))
+    # Guardrails on anything that sends.
+    max_recipients: int = Field(
+        default=100, ge=1, le=100_000, validation_alias=_env("max_recipients", "CLICKSEND_MAX_RECIPIENTS")
+    )
+    allowed_countries: str | None = Field(
+        default=None, validation_alias=_env("allowed_countries", "CLICKSEND_ALLOWED_COUNTRIES")
+    )
+    test_numbers_only: bool = Field(
+        default=False, validation_alias=_env("test_numbers_only", "CLICKSEND_TEST_NUMBERS_ONLY")
+    )
+    confirm_sends: bool = Field(default=False, validation_alias=_env("confirm_sends", "CLICKSEND_CONFIRM_SENDS"))
+    max_result_bytes: int = Field(
+        default=200_000, ge=4_096, le=50_000_000, validation_alias=_env("max_result_bytes", "CLICKSEND_MAX_RESULT_BYTES")
+    )
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+        bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
+        if bad:
+            raise ValueError(f"expected ISO country codes like AU,US; not {', '.join(bad)}")
+        return ",".join(codes)
 
     @field_validator("clicksend_username", "maton_connection", "clicksend_api_key", "maton_api_key", mode="before")
     @classmethod

@@ -102,9 +102,33 @@ class SourceSpec(_Strict):
     differences: tuple[CatalogueDifference, ...] = ()
 
 
+class RecipientSpec(_Strict):
+    """Where a send tool's recipients are: `messages[].to` reads `to` from each item of `messages`."""
+
+    path: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$")
+    kind: Literal["phone", "fax", "email", "postal", "list", "area"]
+
+
+class GuardSpec(_Strict):
+    """What the send guardrails need to know about a send tool."""
+
+    recipients: tuple[RecipientSpec, ...] = Field(min_length=1)
+    price_tool: str | None = Field(default=None, description="The read-only tool that quotes this send.")
+    tag: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$",
+        description="Where to put a lookup tag (e.g. messages[].custom_string) when the caller gave none.",
+    )
+    history_tool: str | None = Field(default=None, description="Where a tagged send can be looked up.")
+
+
 class ResponseSpec(_Strict):
     unwrap: Literal["data"] | None = "data"
     paginated: bool = False
+    untrusted: tuple[str, ...] = Field(
+        default=(),
+        description="Result paths holding text written by third parties (inbound messages, email bodies).",
+    )
 
 
 class ToolSpec(_Strict):
@@ -118,6 +142,7 @@ class ToolSpec(_Strict):
     sends: Literal["sms", "mms", "voice", "email", "fax", "post"] | None = Field(
         default=None, description="The channel, when a call can reach a phone, an inbox or a mailbox and cost money."
     )
+    guard: GuardSpec | None = None
     source: SourceSpec
     response: ResponseSpec = ResponseSpec()
 
@@ -167,6 +192,12 @@ class ToolSpec(_Strict):
             raise ValueError("sends: a tool that sends is not read-only")
         if self.sends is not None and not ann.open_world:
             raise ValueError("annotations.open_world: a tool that sends reaches the outside world")
+        if self.sends is not None and self.guard is None:
+            raise ValueError("guard: a tool that sends needs a guard block (where its recipients are)")
+        if self.guard is not None and self.sends is None:
+            raise ValueError("guard: only tools that send have a guard block")
+        if any(p.name in ("dry_run", "all_pages", "max_items") for p in self.params):
+            raise ValueError("params: dry_run, all_pages and max_items are added by the server")
         for diff in self.source.differences:
             if diff.change != "removed" and diff.input not in names:
                 raise ValueError(f"source.differences: {diff.input!r} is not an input of this tool")
