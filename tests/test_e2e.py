@@ -61,8 +61,8 @@ def fake_on_loopback() -> Iterator[tuple[FakeClickSend, LoopbackServer]]:
 
 
 @asynccontextmanager
-async def served(transport: str, env: dict[str, str]) -> AsyncIterator[str]:
-    """Run `clicksend-mcp --transport sse|http` as a process; yield its base URL once it is listening."""
+async def served(transport: str, env: dict[str, str], keep_process: bool = False) -> AsyncIterator[Any]:
+    """Run `clicksend-mcp --transport sse|http` as a process; yield its base URL (and the process) once listening."""
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", transport, "--port", str(port)],
@@ -81,9 +81,11 @@ async def served(transport: str, env: dict[str, str]) -> AsyncIterator[str]:
                     break
             else:
                 pytest.fail(f"the server exited before listening:\n{stderr.decode(errors='replace')}")
-        yield f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{port}"
+        yield (base, process) if keep_process else base
     finally:
-        process.terminate()
+        if process.returncode is None:
+            process.terminate()
         with anyio.move_on_after(10):
             await process.wait()
         if process.returncode is None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
@@ -282,13 +285,58 @@ def transport_security(host: str, allowed_hosts: Sequence[str] = (), allowed_ori
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
+class BearerTokenGate:
+    """ASGI middleware: every request but /healthz needs `Authorization: Bearer <token>` (compared in constant time).
+
+    A refused request gets 401 and reaches nothing behind the gate."""
+
+    OPEN_PATHS = frozenset({"/healthz"})
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
+        if hmac.compare_digest(given, self._expected):
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse(
+            {"error": "unauthorized", "message": "send Authorization: Bearer <token>"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="clicksend-mcp"'},
+        )
+        await response(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    host: str = "127.0.0.1"
+    auth_token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 4 * 1024 * 1024
+
+    @property
+    def security(self) -> TransportSecuritySettings | None:
+        return transport_security(self.host, self.allowed_hosts, self.allowed_origins)
+
+
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "server": SERVER_NAME, "version": __version__})
 
 
-def sse_app(server: Server[Any], *, host: str = "127.0.0.1", security: TransportSecuritySettings | None = None) -> Starlette:
+def _gated(app: Starlette, options: HttpOptions) -> Any:
+    return BearerTokenGate(app, options.auth_token) if options.auth_token else app
+
+
+def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     """Legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages/?session_id=... carries requests."""
-    sse = SseServerTransport("/messages/", security_settings=security or transport_security(host))
+    options = options or HttpOptions()
+    sse = SseServerTransport("/messages/", security_settings=options.security, max_request_body_size=options.max_body_bytes)
 
     async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -302,23 +350,54 @@ def sse_app(server: Server[Any], *, host: str = "127.0.0.1", security: Transport
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
             await handle_sse(scope, receive, send)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", _healthz, methods=["GET"]),
             Route("/sse", _SseEndpoint(), methods=["GET"]),
             Mount("/messages/", app=sse.handle_post_message),
         ]
     )
+    return _gated(app, options)
 
 
-def http_app(server: Server[Any], *, host: str = "127.0.0.1", security: TransportSecuritySettings | None = None) -> Starlette:
+def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     """Streamable HTTP at /mcp, serving both protocol eras the SDK speaks."""
-    return server.streamable_http_app(
+    options = options or HttpOptions()
+    app = server.streamable_http_app(
         streamable_http_path="/mcp",
-        host=host,
-        transport_security=security or transport_security(host),
+        host=options.host,
+        transport_security=options.security,
+        max_request_body_size=options.max_body_bytes,
         custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
     )
+    return _gated(app, options)
+
+
+def hold_streams_on_shutdown() -> None:
+    """Keep SSE response streams open when a shutdown signal arrives, so in-flight calls can still answer.
+
+    sse-starlette otherwise ends every stream the moment uvicorn sees SIGTERM; `release_streams` ends them once
+    the calls are done."""
+    from sse_starlette.sse import AppStatus
+
+    AppStatus.disable_automatic_graceful_drain()
+
+
+def release_streams() -> None:
+    from sse_starlette.sse import AppStatus
+
+    AppStatus.should_exit = True
+
+
+async def drain(dispatcher: Dispatcher, shutting_down: Any, grace: float) -> None:
+    """After a shutdown signal: let in-flight calls finish (up to `grace` seconds), then release the streams."""
+    while not shutting_down():
+        await anyio.sleep(0.1)  # uvicorn itself checks for its exit flag at this pace
+    log.info("shutting down: %d call(s) in flight", dispatcher.in_flight)
+    with anyio.move_on_after(grace):
+        await dispatcher.wait_idle()
+        await anyio.sleep(0.2)  # let the last answers reach their sockets
+    release_streams()
 
 
 @contextlib.asynccontextmanager

@@ -10,6 +10,7 @@ from .compiler import CompiledTool, compile_tools
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
 from .loader import load_specs
+from .retries import RetryPolicy
 from .selection import Selection
 from .settings import Settings
 
@@ -36,7 +37,10 @@ def build_dispatcher(
         backend,
         selection=selection,
         policy=policy_of(settings),
+        retry=RetryPolicy(attempts=settings.retries + 1, max_wait=settings.retry_max_wait),
         max_result_bytes=settings.max_result_bytes,
+        max_argument_bytes=settings.max_argument_bytes,
+        extra_secrets=[settings.auth_token.get_secret_value()] if settings.auth_token else [],
     )
 
 

@@ -21,7 +21,8 @@ class BackendConfig:
 
 
 def _timeouts(settings: Settings) -> Timeouts:
-    return Timeouts(connect=min(5.0, settings.timeout), read=settings.timeout, write=settings.timeout, pool=5.0)
+    t = settings.timeout
+    return Timeouts(connect=min(5.0, t), read=t, write=t, pool=min(5.0, t), total=t)
 
 
 def build_backend(settings: Settings, *, sandbox_app: Any = None, asgi_app: Any = None) -> BackendConfig:

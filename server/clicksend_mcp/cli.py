@@ -23,12 +23,17 @@ log = logging.getLogger("clicksend_mcp")
 
 # Flag -> settings field; the flag wins over the environment variable.
 _FLAG_FIELDS = (
+    "auth_token",
+    "allowed_hosts",
+    "allowed_origins",
+    "retries",
     "backend",
     "transport",
     "host",
     "port",
     "timeout",
     "log_level",
+    "log_format",
     "specs_dir",
     "toolsets",
     "tools",
@@ -50,10 +55,19 @@ _ENV_NAMES = {
     "maton_connection": "MATON_CONNECTION",
     "maton_base_url": "MATON_BASE_URL",
     "timeout": "CLICKSEND_TIMEOUT",
+    "retries": "CLICKSEND_RETRIES",
+    "retry_max_wait": "CLICKSEND_RETRY_MAX_WAIT",
+    "max_argument_bytes": "CLICKSEND_MAX_ARGUMENT_BYTES",
+    "auth_token": "CLICKSEND_MCP_AUTH_TOKEN",
+    "allowed_hosts": "CLICKSEND_MCP_ALLOWED_HOSTS",
+    "allowed_origins": "CLICKSEND_MCP_ALLOWED_ORIGINS",
+    "max_body_bytes": "CLICKSEND_MCP_MAX_BODY_BYTES",
+    "shutdown_grace": "CLICKSEND_MCP_SHUTDOWN_GRACE",
     "transport": "CLICKSEND_MCP_TRANSPORT",
     "host": "CLICKSEND_MCP_HOST",
     "port": "CLICKSEND_MCP_PORT",
     "log_level": "CLICKSEND_MCP_LOG_LEVEL",
+    "log_format": "CLICKSEND_MCP_LOG_FORMAT",
     "specs_dir": "CLICKSEND_SPECS_DIR",
     "toolsets": "CLICKSEND_TOOLSETS",
     "tools": "CLICKSEND_TOOLS",
@@ -80,9 +94,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="address to bind for sse/http (default 127.0.0.1) [CLICKSEND_MCP_HOST]")
     parser.add_argument("--port", type=int, help="port for sse/http (default 8000) [CLICKSEND_MCP_PORT]")
+    parser.add_argument(
+        "--auth-token", help="token HTTP clients must send as a Bearer (required off loopback) [CLICKSEND_MCP_AUTH_TOKEN]"
+    )
+    parser.add_argument("--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]")
+    parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
+    parser.add_argument(
+        "--retries", type=int, help="retries of reads and idempotent writes (default 2) [CLICKSEND_RETRIES]"
+    )
     parser.add_argument("--timeout", type=float, help="seconds to wait for ClickSend (default 30) [CLICKSEND_TIMEOUT]")
     parser.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="stderr log level [CLICKSEND_MCP_LOG_LEVEL]"
+    )
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], help="stderr log lines as text or JSON [CLICKSEND_MCP_LOG_FORMAT]"
     )
     parser.add_argument("--specs-dir", help="serve the tool specs from this folder [CLICKSEND_SPECS_DIR]")
     pick = parser.add_argument_group("what the agent sees")
@@ -162,12 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         return _fail(_config_problem(exc))
     command = ns.command or "serve"
-    setup_logging(settings.log_level, Redactor(()))
+    setup_logging(settings.log_level, Redactor(()), settings.log_format)
     try:
         from .assembly import build_dispatcher, load_tools
 
         from .assembly import selection_of
 
+        if command == "serve":
+            settings.check_http_exposure()
         tools = load_tools(settings)
         if command == "tools":
             selection = selection_of(settings)
@@ -180,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"refusing to start: {exc}")
     except ConfigError as exc:
         return _fail(str(exc))
-    setup_logging(settings.log_level, dispatcher.redactor)
+    setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
     if command == "call":
         return anyio.run(_call, dispatcher, ns.name, ns.args)
     return anyio.run(_serve, dispatcher, settings)
@@ -239,7 +266,8 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
 
 
 async def _serve(dispatcher: Any, settings: Settings) -> int:
-    from .app import build_server, closing, http_app, run_stdio, sse_app
+    from .app import HttpOptions, build_server, closing, drain, hold_streams_on_shutdown, http_app, run_stdio, sse_app
+    from .selection import split_names
 
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
@@ -256,11 +284,30 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
             return 0
         import uvicorn
 
-        app = sse_app(server, host=settings.host) if settings.transport == "sse" else http_app(server, host=settings.host)
+        options = HttpOptions(
+            host=settings.host,
+            auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
+            allowed_hosts=split_names(settings.allowed_hosts),
+            allowed_origins=split_names(settings.allowed_origins),
+            max_body_bytes=settings.max_body_bytes,
+        )
+        app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
+        # On SIGTERM uvicorn stops accepting, lets in-flight calls finish (up to the grace period), then exits.
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None, lifespan="on"
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=int(settings.shutdown_grace),
         )
-        await uvicorn.Server(config).serve()
+        server_http = uvicorn.Server(config)
+        hold_streams_on_shutdown()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drain, dispatcher, lambda: server_http.should_exit, settings.shutdown_grace)
+            await server_http.serve()
+            tg.cancel_scope.cancel()
     return 0

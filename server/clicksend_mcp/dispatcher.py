@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+
+import anyio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,7 @@ from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
 
 log = logging.getLogger("clicksend_mcp.calls")
@@ -61,15 +64,32 @@ class Dispatcher:
         *,
         selection: Selection | None = None,
         policy: SendPolicy | None = None,
+        retry: RetryPolicy | None = None,
         max_result_bytes: int = results.DEFAULT_MAX_RESULT_BYTES,
+        max_argument_bytes: int = 4 * 1024 * 1024,
+        extra_secrets: Iterable[str] = (),
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
         self.tools = self.selection.apply(self.all_tools)
         self.backend = backend
         self.policy = policy or SendPolicy()
+        self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
-        self.redactor = results.Redactor(backend.secrets)
+        self.max_argument_bytes = max_argument_bytes
+        self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self._in_flight = 0
+        self._idle: anyio.Event | None = None
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def wait_idle(self) -> None:
+        """Return once no call is executing (graceful shutdown waits on this)."""
+        if self._in_flight:
+            self._idle = self._idle or anyio.Event()
+            await self._idle.wait()
 
     def get(self, name: str) -> CompiledTool:
         tool = self.tools.get(name)
@@ -86,6 +106,12 @@ class Dispatcher:
         tool = self.get(name)
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
+        size = results.json_size(args)
+        if size > self.max_argument_bytes:
+            prepared.outcome = results.invalid_arguments(
+                [f"arguments: {size} bytes is more than the {self.max_argument_bytes} this server accepts"]
+            )
+            return prepared
         problems = tool.check_arguments(args)
         if problems:
             prepared.outcome = results.invalid_arguments(str(p) for p in problems)
@@ -125,6 +151,16 @@ class Dispatcher:
         check_count(send.recipients, self.policy)
 
     async def execute(self, prepared: PreparedCall, progress: Progress | None = None) -> dict[str, Any]:
+        self._in_flight += 1
+        try:
+            return await self._execute(prepared, progress)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self._idle is not None:
+                self._idle.set()
+                self._idle = None
+
+    async def _execute(self, prepared: PreparedCall, progress: Progress | None) -> dict[str, Any]:
         tool = prepared.tool
         if prepared.outcome is not None:
             result = prepared.outcome
@@ -149,20 +185,35 @@ class Dispatcher:
         if self.backend.is_sandbox:
             result["sandbox"] = True
         result = results.cap_size(self.redactor.value(result), self.max_result_bytes)
+        fields = {
+            "tool": tool.name,
+            "backend": self.backend.name,
+            "http": result.get("http_code"),
+            "error_code": result.get("error_code"),
+            "duration_ms": round((time.perf_counter() - prepared.started) * 1000, 1),
+        }
+        # Arguments may hold personal data (numbers, message text): never logged above debug.
         log.info(
             "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f",
-            tool.name,
-            self.backend.name,
-            result.get("http_code"),
-            result.get("error_code") or "-",
-            (time.perf_counter() - prepared.started) * 1000,
+            fields["tool"],
+            fields["backend"],
+            fields["http"],
+            fields["error_code"] or "-",
+            fields["duration_ms"],
+            extra={"fields": fields},
         )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("call tool=%s arguments=%s", tool.name, results.json_text(self.redactor.value(prepared.arguments)))
         return result
 
     async def _send(self, tool: CompiledTool, request: HttpRequest | None, send: CheckedSend | None) -> dict[str, Any]:
         assert request is not None
+        # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
+        idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
         try:
-            response = await self.backend.http.send(request)
+            response = await send_with_retries(
+                lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
+            )
         except TransportFailure as failure:
             if send is not None:
                 return results.send_failure(failure, tool.guard, send.tag)

@@ -6,6 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx2
 
 from .request_builder import HttpRequest
@@ -42,6 +43,7 @@ class Timeouts:
     read: float = 30.0
     write: float = 30.0
     pool: float = 5.0
+    total: float = 30.0  # the whole attempt: a server that drips bytes slowly cannot hold a call forever
 
 
 def basic_token(username: str, api_key: str) -> str:
@@ -82,6 +84,13 @@ class ClickSendHttp:
     async def send(self, request: HttpRequest) -> HttpResponse:
         # The path is relative ("sms/send", not "/sms/send") so it joins onto the base URL's /v3 prefix.
         url = request.path.lstrip("/")
+        try:
+            with anyio.fail_after(self.timeouts.total):
+                return await self._send(request, url)
+        except TimeoutError:
+            raise TransportFailure("timeout", True, "ClickSend did not finish answering in time") from None
+
+    async def _send(self, request: HttpRequest, url: str) -> HttpResponse:
         try:
             async with self.client.stream(
                 request.method,

@@ -158,8 +158,16 @@ def mark_untrusted(result: dict[str, Any], paths: Sequence[Path]) -> None:
         result["untrusted_content"] = {"fields": shown, "note": UNTRUSTED_NOTE}
 
 
-def _size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+def json_size(value: Any) -> int:
+    """Bytes of a value as compact JSON (what a client or ClickSend would receive)."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+
+
+_size = json_size
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def cap_size(result: dict[str, Any], max_bytes: int) -> dict[str, Any]:
@@ -286,7 +294,8 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
             )
     error_code = _APP_CODES.get(response_code or "") or _HTTP_CODES.get(status)
     if error_code is None:
-        error_code = "UPSTREAM_ERROR" if status >= 500 or status < 400 else "BAD_REQUEST"
+        # A 2xx with an application error code is ClickSend refusing the request (INVALID_RECIPIENT...).
+        error_code = "UPSTREAM_ERROR" if status >= 500 or (status < 400 and response_code is None) else "BAD_REQUEST"
     what = f"ClickSend answered HTTP {status}"
     if response_code:
         what += f" {response_code}"

@@ -40,11 +40,38 @@ class Settings(BaseSettings):
     maton_connection: str | None = Field(default=None, validation_alias=_env("maton_connection", "MATON_CONNECTION"))
     maton_base_url: str = Field(default=DEFAULT_MATON_URL, validation_alias=_env("maton_base_url", "MATON_BASE_URL"))
     timeout: float = Field(default=30.0, gt=0, le=600, validation_alias=_env("timeout", "CLICKSEND_TIMEOUT"))
+    retries: int = Field(default=2, ge=0, le=10, validation_alias=_env("retries", "CLICKSEND_RETRIES"))
+    retry_max_wait: float = Field(
+        default=10.0, ge=0, le=300, validation_alias=_env("retry_max_wait", "CLICKSEND_RETRY_MAX_WAIT")
+    )
+    max_argument_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        validation_alias=_env("max_argument_bytes", "CLICKSEND_MAX_ARGUMENT_BYTES"),
+    )
     transport: Transport = Field(default="stdio", validation_alias=_env("transport", "CLICKSEND_MCP_TRANSPORT"))
     host: str = Field(default="127.0.0.1", validation_alias=_env("host", "CLICKSEND_MCP_HOST"))
     port: int = Field(default=8000, ge=0, le=65535, validation_alias=_env("port", "CLICKSEND_MCP_PORT"))
+    auth_token: SecretStr | None = Field(default=None, validation_alias=_env("auth_token", "CLICKSEND_MCP_AUTH_TOKEN"))
+    allowed_hosts: str | None = Field(default=None, validation_alias=_env("allowed_hosts", "CLICKSEND_MCP_ALLOWED_HOSTS"))
+    allowed_origins: str | None = Field(
+        default=None, validation_alias=_env("allowed_origins", "CLICKSEND_MCP_ALLOWED_ORIGINS")
+    )
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        validation_alias=_env("max_body_bytes", "CLICKSEND_MCP_MAX_BODY_BYTES"),
+    )
+    shutdown_grace: float = Field(
+        default=30.0, ge=0, le=600, validation_alias=_env("shutdown_grace", "CLICKSEND_MCP_SHUTDOWN_GRACE")
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", validation_alias=_env("log_level", "CLICKSEND_MCP_LOG_LEVEL")
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=_env("log_format", "CLICKSEND_MCP_LOG_FORMAT")
     )
     specs_dir: str | None = Field(default=None, validation_alias=_env("specs_dir", "CLICKSEND_SPECS_DIR"))
     # What the agent sees.
@@ -79,7 +106,9 @@ class Settings(BaseSettings):
             raise ValueError(f"expected ISO country codes like AU,US; not {', '.join(bad)}")
         return ",".join(codes)
 
-    @field_validator("clicksend_username", "maton_connection", "clicksend_api_key", "maton_api_key", mode="before")
+    @field_validator(
+        "clicksend_username", "maton_connection", "clicksend_api_key", "maton_api_key", "auth_token", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -103,6 +132,19 @@ class Settings(BaseSettings):
             if value is not None and any(ch in value for ch in "\r\n\x00"):
                 raise ValueError(f"{label} must not contain line breaks or NUL characters")
         return self
+
+    def check_http_exposure(self) -> None:
+        """Serving HTTP beyond loopback needs an access token: otherwise anyone who can reach it can send SMS."""
+        if self.transport == "stdio":
+            return
+        token = self.auth_token.get_secret_value() if self.auth_token else None
+        if token is not None and len(token) < 16:
+            raise ConfigError("CLICKSEND_MCP_AUTH_TOKEN must be at least 16 characters (use a random value)")
+        if self.host not in ("127.0.0.1", "localhost", "::1") and token is None:
+            raise ConfigError(
+                f"binding {self.host} exposes the server beyond this machine: set an access token with "
+                "--auth-token or CLICKSEND_MCP_AUTH_TOKEN (clients send it as 'Authorization: Bearer <token>')"
+            )
 
     def resolved_backend(self) -> Backend:
         """The backend to use: the explicit choice, else direct with ClickSend credentials, else maton with a key."""
