@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .app import create_sandbox_app
+from .app import create_sandbox_app, has_route
 from .auth import SandboxAuth
 from .state import SandboxState
 
-__all__ = ["SandboxAuth", "SandboxState", "create_sandbox_app"]
+__all__ = ["SandboxAuth", "SandboxState", "create_sandbox_app", "has_route"]

@@ -6,7 +6,9 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -64,8 +66,14 @@ class SandboxEndpoint:
     async def answer(self, request: Request) -> Reply:
         now = int(self.clock())
         try:
-            path = _relative_path(request.url.path)
-            route, params = self.router.match(request.method, path, request.url.path)
+            # Match on the raw path so an encoded "/" (%2F) stays inside its segment; decode each segment after.
+            raw_path = request.scope.get("raw_path")
+            encoded = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else ""
+            if unquote(encoded) != request.scope.get("path"):  # no raw path, or one that was not kept in step
+                encoded = request.url.path
+            route, found = self.router.match(request.method, _relative_path(encoded), request.url.path)
+            params = {name: unquote(value) for name, value in found.items()}
+            path = unquote(_relative_path(encoded))
             caller = authenticate(request.headers.get("authorization"), self.auth)
             body = await _json_body(request)
             deliver_due(self.state, CHANNELS, now)
@@ -85,6 +93,27 @@ class SandboxEndpoint:
         except Exception:
             logger.exception("sandbox handler failed for %s %s", request.method, request.url.path)
             return Reply(None, "Something is broken in the sandbox.", "INTERNAL_SERVER_ERROR", 500)
+
+
+@cache
+def _router() -> Router:
+    return Router(ROUTES)
+
+
+def has_route(method: str, path: str) -> bool:
+    """Whether the sandbox answers `method` on a concrete path, e.g. ("GET", "/lists/5/contacts").
+
+    `path` is relative to /v3 (a leading /v3 is accepted too); only the route table is consulted, not any state.
+    """
+    relative = path.split("?", 1)[0]
+    if relative == API_PREFIX or relative.startswith(API_PREFIX + "/"):
+        relative = relative[len(API_PREFIX) :]
+    relative = "/" + relative.strip("/")
+    try:
+        _router().match(method, relative)
+    except SandboxError:
+        return False
+    return True
 
 
 def create_sandbox_app(

@@ -1,4 +1,4 @@
-"""What a message channel (sms, mms, voice, ...) is: its prices, part counting, per-message checks and extra fields."""
+"""What a message channel (sms, mms, voice, fax, email, post) is: prices, parts, per-message checks, extras."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Channel:
     """One sending channel. The shared send/price/history/cancel logic is driven entirely by these fields."""
 
     name: str  # key in SandboxState.messages/receipts/inbound, and `message_type` of receipts
-    label: str  # in messages: "sms", "mms", "voice"
+    label: str  # in messages: "sms", "mms", "voice", "fax"
     prices: Mapping[str, Decimal]
     parts: Callable[[str], int]
     sent_status: str  # history status once delivered
@@ -39,6 +39,9 @@ class Channel:
     required_top_level: tuple[str, ...] = ()  # body fields besides `messages`
     check: Check = field(default=no_check)
     extras: Extras = field(default=no_extras)
+    contact_field: str = "phone_number"  # what a list_id fans out to: each contact's phone_number, fax_number, ...
+    queued_msg: str = "Messages queued for delivery."
+    delivered_text: str = "Success: Message received on handset."
 
 
 _ALPHA_SENDER = re.compile(r"^[A-Za-z0-9]{1,11}$")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .call import Call
-from .collection import Collection, Record
+from .collection import Collection, Record, public
 from .envelope import Reply, missing_fields
 from .listing import listing
 from .routing import Route
@@ -17,7 +17,7 @@ Hook = Callable[[Call, Record], None]
 
 
 def plain_view(_call: Call, record: Record) -> Record:
-    return record
+    return public(record)
 
 
 def no_hook(_call: Call, _record: Record) -> None:
@@ -58,8 +58,7 @@ def _items(call: Call, resource: Resource) -> Collection:
 
 
 def _target(call: Call, resource: Resource) -> Record:
-    items = _items(call, resource)
-    return items.require(call.id_param(resource.id_param, items.label))
+    return _items(call, resource).lookup(call.params[resource.id_param])
 
 
 def _writable(body: Record, resource: Resource) -> Record:
@@ -95,8 +94,9 @@ def crud_routes(resource: Resource) -> list[Route]:
         changes = _writable(call.json_object(required=True), resource)
         if not changes:
             raise missing_fields(" or ".join(resource.fields))
-        resource.validate(call, {**record, **changes})
-        record.update(changes)
+        merged = {**record, **changes}
+        resource.validate(call, merged)  # may normalise values (e.g. flags to 0/1)
+        record.update(merged)
         if "date_updated" in record:
             record["date_updated"] = call.now
         return Reply(resource.view(call, record), _say(msgs.updated, record[_items(call, resource).id_field]))

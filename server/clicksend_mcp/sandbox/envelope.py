@@ -28,6 +28,7 @@ class Reply:
     msg: str
     code: str = "SUCCESS"
     http: int = 200
+    bare: bool = False  # ClickSend's newer endpoints (alpha tags, own numbers) answer with `data` alone
 
 
 class SandboxError(Exception):
@@ -45,7 +46,9 @@ class SandboxError(Exception):
 
 
 def to_response(reply: Reply, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The HTTP response for a reply; the status always equals `http_code`."""
+    """The HTTP response for a reply; the status always equals `http_code` (a bare reply is `data` alone)."""
+    if reply.bare:
+        return JSONResponse(reply.data, status_code=reply.http, headers=headers)
     body = {"http_code": reply.http, "response_code": reply.code, "response_msg": reply.msg, "data": reply.data}
     return JSONResponse(body, status_code=reply.http, headers=headers)
 

@@ -146,3 +146,9 @@ def listing(
     selected = order(selected, query.get("order_by") or default_order)
     page, limit = page_params(query)
     return paginate(selected, call.path, page, limit)
+
+
+def page_of(call: Call, items: Iterable[Record]) -> dict[str, Any]:
+    """Paginate `items` as they are (for endpoints whose `q` is a plain keyword, not field:value)."""
+    page, limit = page_params(call.query)
+    return paginate(list(items), call.path, page, limit)

@@ -14,7 +14,7 @@ from .routing import Handler
 from .state import SANDBOX_USERNAME, SandboxState
 
 SCHEDULED, CANCELLED = "Scheduled", "Cancelled"
-DELIVERED_CODE, DELIVERED_TEXT = "201", "Success: Message received on handset."
+DELIVERED_CODE = "201"
 AUTO_REPLY_BODY = "Sandbox auto-reply to your message"
 
 
@@ -37,14 +37,14 @@ def history_record(state: SandboxState, answer: Record, send_at: int) -> Record:
 
 def deliver(state: SandboxState, channel: Channel, record: Record, now: int) -> None:
     """Mark a message delivered, add its delivery receipt, and let a test number reply (when the channel does)."""
-    record.update(status=channel.sent_status, status_code=DELIVERED_CODE, status_text=DELIVERED_TEXT)
+    record.update(status=channel.sent_status, status_code=DELIVERED_CODE, status_text=channel.delivered_text)
     state.receipts[channel.name].append(
         {
             "timestamp_send": record["date"],
             "timestamp": now,
             "message_id": record["message_id"],
             "status_code": DELIVERED_CODE,
-            "status_text": DELIVERED_TEXT,
+            "status_text": channel.delivered_text,
             "error_code": None,
             "error_text": None,
             "custom_string": record.get("custom_string"),
@@ -78,7 +78,7 @@ def deliver_due(state: SandboxState, channels: Iterable[Channel], now: int) -> N
                 deliver(state, channel, record, now)
 
 
-def _newest_first(items: Iterable[Record]) -> list[Record]:
+def newest_first(items: Iterable[Record]) -> list[Record]:
     return list(reversed(list(items)))
 
 
@@ -86,46 +86,13 @@ def history_handler(channel: Channel) -> Handler:
     """GET /<channel>/history: q/operator/order_by, date_from/date_to on `date`, paginated, newest first."""
 
     def handle(call: Call) -> Reply:
-        records = _newest_first(call.state.messages.get(channel.name, {}).values())
+        records = newest_first(call.state.messages.get(channel.name, {}).values())
         return Reply(listing(call, records, default_order="date:desc", date_field="date"), "Here is your history.")
 
     return handle
 
 
-def receipts_handler(channel: Channel) -> Handler:
-    """GET /<channel>/receipts: delivery receipts, paginated, newest first."""
-
-    def handle(call: Call) -> Reply:
-        records = _newest_first(call.state.receipts.get(channel.name, []))
-        return Reply(listing(call, records, default_order="timestamp:desc"), "Here are your delivery receipts.")
-
-    return handle
-
-
-def receipt_handler(channel: Channel) -> Handler:
-    """GET /<channel>/receipts/{message_id}: one delivery receipt."""
-
-    def handle(call: Call) -> Reply:
-        wanted = call.params["message_id"].upper()
-        for receipt in call.state.receipts.get(channel.name, []):
-            if receipt["message_id"] == wanted:
-                return Reply(receipt, "Here is your receipt.")
-        raise not_found(f"No delivery receipt for {channel.label} message {call.params['message_id']}.")
-
-    return handle
-
-
-def inbound_handler(channel: Channel) -> Handler:
-    """GET /<channel>/inbound: replies received, paginated, newest first."""
-
-    def handle(call: Call) -> Reply:
-        records = _newest_first(call.state.inbound.get(channel.name, []))
-        return Reply(listing(call, records, default_order="timestamp:desc"), "Here are your data.")
-
-    return handle
-
-
-def _cancel(record: Record, now: int) -> None:
+def cancel_message(record: Record, now: int) -> None:
     record.update(status=CANCELLED, status_code=None, status_text="Cancelled by the user.", date_cancelled=now)
 
 
@@ -142,7 +109,7 @@ def cancel_handler(channel: Channel, msg: str, data: Any) -> Handler:
                 f"{channel.label.upper()} message {raw_id} cannot be cancelled: its status is {record['status']}. "
                 "Only scheduled messages can be cancelled."
             )
-        _cancel(record, call.now)
+        cancel_message(record, call.now)
         return Reply(data, msg)
 
     return handle
@@ -158,7 +125,7 @@ def cancel_all_handler(channel: Channel) -> Handler:
         for record in call.state.messages.get(channel.name, {}).values():
             if record["status"] != SCHEDULED or (only not in (None, "") and record.get("custom_string") != only):
                 continue
-            _cancel(record, call.now)
+            cancel_message(record, call.now)
             count += 1
         return Reply({"count": count}, f"{count} {channel.label} messages have been cancelled.")
 

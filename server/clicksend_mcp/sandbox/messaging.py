@@ -17,7 +17,6 @@ from .state import CURRENCY, SANDBOX_SENDER
 
 MAX_RECIPIENTS = 1000
 SCHEDULE_GRACE = 86_400  # a schedule up to a day in the past sends now; older is INVALID_SCHEDULE
-QUEUED_MSG = "Messages queued for delivery."
 PRICE_MSG = "Here is some pricing."
 NO_CREDIT_MSG = "You have reached the end of your message credits. You will need to purchase more message credits."
 _CONTACT_PLACEHOLDERS = (
@@ -69,7 +68,7 @@ def _personalise(body: Any, contact: Record) -> Any:
     return body
 
 
-def expand(call: Call, messages: list[Any]) -> list[Draft]:
+def expand(call: Call, channel: Channel, messages: list[Any]) -> list[Draft]:
     """Each request message becomes one draft per recipient (a list_id fans out to its contacts' numbers)."""
     drafts: list[Draft] = []
     for index, message in enumerate(messages):
@@ -87,9 +86,9 @@ def expand(call: Call, messages: list[Any]) -> list[Draft]:
             drafts.append(Draft(message, None, list_id, status="NOT_ENOUGH_PERMISSION_TO_LIST_ID"))
             continue
         for contact in call.state.contacts.all():
-            if contact["list_id"] == list_id and contact.get("phone_number"):
+            if contact["list_id"] == list_id and contact.get(channel.contact_field):
                 personal = {**message, "body": _personalise(message.get("body"), contact)}
-                drafts.append(Draft(personal, contact["phone_number"], list_id, contact))
+                drafts.append(Draft(personal, contact[channel.contact_field], list_id, contact))
     return drafts
 
 
@@ -164,16 +163,16 @@ def judge(call: Call, channel: Channel, draft: Draft, body: Record) -> Outcome:
     return Outcome(answer, price, send_at if status == "SUCCESS" else None)
 
 
-def evaluate(call: Call, channel: Channel) -> tuple[Record, list[Outcome]]:
-    """Validate the request body and judge every recipient (shared by send and price)."""
-    body = call.json_object(required=True)
+def evaluate(call: Call, channel: Channel, body: Record | None = None) -> tuple[Record, list[Outcome]]:
+    """Validate the request body (or `body`, for campaigns) and judge every recipient (shared by send and price)."""
+    body = call.json_object(required=True) if body is None else body
     missing = [name for name in ("messages", *channel.required_top_level) if body.get(name) in (None, "", [])]
     if missing:
         raise missing_fields(*missing)
     messages = body["messages"]
     if not isinstance(messages, list):
         raise bad_request("messages must be an array of message objects.")
-    drafts = expand(call, messages)
+    drafts = expand(call, channel, messages)
     if len(drafts) > MAX_RECIPIENTS:
         raise bad_request(
             f"Too many recipients: {len(drafts)} (at most {MAX_RECIPIENTS} per request).", "TOO_MANY_RECIPIENTS"
@@ -203,6 +202,21 @@ def price_handler(channel: Channel) -> Handler:
     return handle
 
 
+def queue(call: Call, channel: Channel, outcomes: list[Outcome]) -> list[Record]:
+    """Store each accepted outcome in the channel's history; immediate ones are delivered at once."""
+    store = call.state.messages[channel.name]
+    records: list[Record] = []
+    for outcome in outcomes:
+        if outcome.send_at is None:
+            continue
+        record = history_record(call.state, outcome.answer, outcome.send_at)
+        store[record["message_id"]] = record
+        records.append(record)
+        if outcome.send_at <= call.now:
+            deliver(call.state, channel, record, call.now)
+    return records
+
+
 def send_handler(channel: Channel) -> Handler:
     """POST /<channel>/send: stores each SUCCESS message; immediate ones are delivered at once."""
 
@@ -214,13 +228,7 @@ def send_handler(channel: Channel) -> Handler:
                 outcome.answer["status"] = "INSUFFICIENT_CREDIT"
                 outcome.answer["message_price"] = money(Decimal(0))
             return Reply(_summary(outcomes, 0, Decimal(0)), NO_CREDIT_MSG, "INSUFFICIENT_CREDIT")
-        store = call.state.messages[channel.name]
-        for outcome in ok:
-            assert outcome.send_at is not None
-            record = history_record(call.state, outcome.answer, outcome.send_at)
-            store[record["message_id"]] = record
-            if outcome.send_at <= call.now:
-                deliver(call.state, channel, record, call.now)
-        return Reply(_summary(outcomes, len(ok), sum((o.price for o in ok), Decimal(0))), QUEUED_MSG)
+        queue(call, channel, ok)
+        return Reply(_summary(outcomes, len(ok), sum((o.price for o in ok), Decimal(0))), channel.queued_msg)
 
     return handle

@@ -67,6 +67,39 @@ VOICE_PRICES: Mapping[str, Decimal] = {
 }
 
 
+FAX_PRICES: Mapping[str, Decimal] = {  # per page
+    "AU": Decimal("0.2000"),
+    "US": Decimal("0.1000"),
+    "GB": Decimal("0.1500"),
+    "*": Decimal("0.2500"),
+}
+EMAIL_PRICES: Mapping[str, Decimal] = {"*": Decimal("0.0050")}  # per recipient, wherever they are
+LETTER_PRICES: Mapping[str, Decimal] = {  # one black and white page, standard post
+    "AU": Decimal("1.2700"),
+    "US": Decimal("1.1000"),
+    "GB": Decimal("1.3500"),
+    "NZ": Decimal("1.6000"),
+    "*": Decimal("2.2000"),
+}
+LETTER_COLOUR_SURCHARGE = Decimal("0.2000")
+LETTER_PRIORITY_SURCHARGE = Decimal("0.5000")
+POSTCARD_PRICES: Mapping[str, Decimal] = {
+    "AU": Decimal("1.7100"),
+    "US": Decimal("1.4000"),
+    "GB": Decimal("1.5000"),
+    "*": Decimal("2.5000"),
+}
+DIRECT_MAIL_PRICES: Mapping[str, Decimal] = {"A5": Decimal("0.4400"), "DL": Decimal("0.4400")}  # per piece
+DEDICATED_NUMBER_MONTHLY: Mapping[str, Decimal] = {
+    "AU": Decimal("20.7100"),
+    "US": Decimal("4.4000"),
+    "CA": Decimal("4.4000"),
+    "GB": Decimal("9.9000"),
+    "NZ": Decimal("19.0000"),
+    "*": Decimal("15.0000"),
+}
+
+
 def part_price(prices: Mapping[str, Decimal], country: str | None) -> Decimal:
     return prices.get(country or "*", prices["*"])
 

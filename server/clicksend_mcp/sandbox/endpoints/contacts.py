@@ -1,11 +1,13 @@
-"""Contacts inside a list: list/search, CRUD, copy to another list and transfer between lists."""
+"""Contacts: CRUD inside a list, copy and transfer between lists, suggestions, and keyword search with lists."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from ..call import Call
 from ..collection import Record
 from ..envelope import Reply, bad_request, not_found
-from ..listing import listing
+from ..listing import listing, page_of
 from ..routing import Route, route
 
 CONTACT_FIELDS = (
@@ -118,7 +120,46 @@ def transfer_contact(call: Call) -> Reply:
     return Reply(contact_view(call, contact), msg)
 
 
+@route("GET", "/contact-suggestions")
+def contact_suggestions(call: Call) -> Reply:
+    """Contacts from every list, most recently changed first; `page`/`limit` slice the plain array."""
+    page = call.int_query("page") or 1
+    limit = min(max(call.int_query("limit") or 10, 1), 100)
+    recent = sorted(call.state.contacts.all(), key=lambda c: -int(c["date_updated"]))
+    chunk = recent[(max(page, 1) - 1) * limit :][:limit]
+    return Reply([contact_view(call, contact) for contact in chunk], "Here are your contact suggestions.")
+
+
+def _name(contact: Record) -> str:
+    return " ".join(part for part in (contact.get("first_name"), contact.get("last_name")) if part)
+
+
+@route("GET", "/search/contacts-lists")
+def search_contacts_lists(call: Call) -> Reply:
+    """`q` is a plain keyword matched against list names and contacts' names, numbers and emails."""
+    keyword = (call.query.get("q") or "").strip().lower()
+    if not keyword:
+        raise bad_request("q (the keyword to search for) is required.", "MISSING_REQUIRED_FIELDS")
+    counts = Counter(contact["list_id"] for contact in call.state.contacts)
+    results: list[Record] = []
+    for item in call.state.lists:
+        if keyword in str(item["list_name"]).lower():
+            contact = item["list_email_id"]
+            results.append({"type": "list", "id": item["list_id"], "name": item["list_name"], "contact": contact})
+            results[-1]["contacts_count"] = counts[item["list_id"]]
+    for contact in call.state.contacts:
+        haystack = " ".join(str(contact.get(f) or "") for f in ("first_name", "last_name", *REACH_FIELDS)).lower()
+        if keyword in haystack:
+            reach = contact.get("phone_number") or contact.get("email") or contact.get("fax_number")
+            name = _name(contact) or reach
+            results.append({"type": "contact", "id": contact["contact_id"], "name": name, "contact": reach})
+            results[-1]["contacts_count"] = None
+    return Reply(page_of(call, results), "Here are some search result.")
+
+
 ROUTES: list[Route] = [
+    contact_suggestions,
+    search_contacts_lists,
     list_contacts,
     create_contact,
     get_contact,

@@ -1,22 +1,22 @@
-"""Allowed (sender) email addresses: list, get, add (duplicates refused), delete."""
+"""Allowed (sender) email addresses: list, get, add (duplicates refused), delete, and verification."""
 
 from __future__ import annotations
 
 import re
 
 from ..call import Call
-from ..collection import Record
+from ..collection import Record, public
 from ..crud import Messages, Resource, crud_routes
-from ..envelope import bad_request
-from ..routing import Route
+from ..envelope import Reply, bad_request
+from ..routing import Route, route
 
 TEST_ADDRESSES = frozenset({"test1@test.com", "test2@test.com", "test3@test.com"})
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def check_address(call: Call, draft: Record) -> None:
     address = draft.get("email_address")
-    if not isinstance(address, str) or not _EMAIL.fullmatch(address.strip()):
+    if not isinstance(address, str) or not EMAIL_PATTERN.fullmatch(address.strip()):
         raise bad_request(f"{address!r} is not a valid email address.")
     wanted = address.strip().lower()
     for existing in call.state.email_addresses:
@@ -32,7 +32,11 @@ def address_defaults(call: Call) -> Record:
 def address_view(_call: Call, record: Record) -> Record:
     # ClickSend's published test addresses count as verified at once; others wait for a verification link.
     verified = 1 if record["email_address"].lower() in TEST_ADDRESSES else record["verified"]
-    return {**record, "verified": verified}
+    return {**public(record), "verified": verified}
+
+
+def is_verified(call: Call, record: Record) -> bool:
+    return bool(address_view(call, record)["verified"])
 
 
 EMAIL_ADDRESSES = Resource(
@@ -53,4 +57,26 @@ EMAIL_ADDRESSES = Resource(
     validate=check_address,
 )
 
-ROUTES: list[Route] = crud_routes(EMAIL_ADDRESSES)
+
+@route("PUT", "/email/address-verify/{email_address_id}/send")
+def send_verification(call: Call) -> Reply:
+    """The sandbox sends no email: it only remembers that a verification link is out."""
+    record = call.state.email_addresses.lookup(call.params["email_address_id"])
+    record["__verification_sent"] = call.now
+    return Reply({}, "Verification email has been sent.")
+
+
+@route("PUT", "/email/address-verify/{email_address_id}/verify/{activation_token}")
+def verify_address(call: Call) -> Reply:
+    """Any token verifies an address once a verification email was sent (the sandbox cannot know the real one)."""
+    record = call.state.email_addresses.lookup(call.params["email_address_id"])
+    if not is_verified(call, record) and "__verification_sent" not in record:
+        raise bad_request(
+            f"No verification email has been sent to {record['email_address']}: "
+            f"send one first with PUT /email/address-verify/{record['email_address_id']}/send."
+        )
+    record["verified"] = 1
+    return Reply(address_view(call, record), "Email address verified.")
+
+
+ROUTES: list[Route] = [*crud_routes(EMAIL_ADDRESSES), send_verification, verify_address]

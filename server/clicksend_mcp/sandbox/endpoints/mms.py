@@ -1,11 +1,13 @@
-"""MMS: the channel definition (subject and media checks) and its endpoints."""
+"""MMS: the channel definition (subject and media checks) and its endpoints (send, history, receipts, cancel)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from ..channels import Channel, Record
-from ..message_store import history_handler, receipt_handler, receipts_handler
+from ..files import export_handler
+from ..inbox import RECEIPTS, mark_read_handler, receipt_handler, receipts_handler
+from ..message_store import cancel_all_handler, cancel_handler, history_handler
 from ..messaging import price_handler, send_handler
 from ..pricing import MMS_PRICES, single_part
 from ..routing import Route
@@ -50,6 +52,10 @@ ROUTES: list[Route] = [
     Route("POST", "/mms/send", send_handler(MMS)),
     Route("POST", "/mms/price", price_handler(MMS)),
     Route("GET", "/mms/history", history_handler(MMS)),
+    Route("GET", "/mms/history/export", export_handler("MMS_history.csv")),
     Route("GET", "/mms/receipts", receipts_handler(MMS)),
     Route("GET", "/mms/receipts/{message_id}", receipt_handler(MMS)),
+    Route("PUT", "/mms/receipts-read", mark_read_handler(MMS, RECEIPTS, "Receipts have been marked as read.")),
+    Route("PUT", "/mms/{message_id}/cancel", cancel_handler(MMS, "Scheduled mms message has been cancelled.", None)),
+    Route("PUT", "/mms/cancel-all", cancel_all_handler(MMS)),
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from ..call import Call
 from ..channels import Channel, Record
 from ..envelope import Reply
-from ..message_store import cancel_all_handler, cancel_handler, history_handler, receipts_handler
+from ..files import export_handler
+from ..inbox import RECEIPTS, mark_read_handler, receipt_handler, receipts_handler, sample_receipt_handler
+from ..message_store import cancel_all_handler, cancel_handler, history_handler
 from ..messaging import price_handler, send_handler
 from ..pricing import VOICE_PRICES, voice_parts
 from ..reference import VOICE_GENDERS, VOICE_LANGUAGES, voice_languages_payload
@@ -68,7 +70,11 @@ ROUTES: list[Route] = [
     Route("POST", "/voice/send", send_handler(VOICE)),
     Route("POST", "/voice/price", price_handler(VOICE)),
     Route("GET", "/voice/history", history_handler(VOICE)),
+    Route("GET", "/voice/history/export", export_handler("Voice_history.csv")),
     Route("GET", "/voice/receipts", receipts_handler(VOICE)),
+    Route("POST", "/voice/receipts", sample_receipt_handler(VOICE)),
+    Route("GET", "/voice/receipts/{message_id}", receipt_handler(VOICE)),
+    Route("PUT", "/voice/receipts-read", mark_read_handler(VOICE, RECEIPTS, "Receipts have been marked as read.")),
     Route("PUT", "/voice/{message_id}/cancel", cancel_handler(VOICE, "Voice have been cancelled.", [])),
     Route("PUT", "/voice/cancel-all", cancel_all_handler(VOICE)),
     voice_languages,
