@@ -104,6 +104,10 @@ class Dispatcher:
 
     async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
         tool = self.get(name)
+        if arguments is not None and not isinstance(arguments, Mapping):
+            prepared = PreparedCall(tool, {})
+            prepared.outcome = results.invalid_arguments(["arguments: expected an object"])
+            return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
         size = results.json_size(args)
