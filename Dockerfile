@@ -1,7 +1,10 @@
-# clicksend-mcp as a hosted MCP server (streamable HTTP on :8000 by default).
+# clicksend-mcp as a hosted MCP server (streamable HTTP on :8000 by default). docker stop (SIGTERM) lets
+# in-flight calls finish before the process exits.
 # Build:  docker build -t clicksend-mcp .
-# Run:    docker run --rm -p 8000:8000 -e CLICKSEND_USERNAME=... -e CLICKSEND_API_KEY=... clicksend-mcp
-# Try:    docker run --rm -p 8000:8000 -e CLICKSEND_BACKEND=sandbox clicksend-mcp
+# Run:    docker run --rm -p 8000:8000 -e CLICKSEND_MCP_AUTH_TOKEN=<16+ random chars> \
+#           -e CLICKSEND_USERNAME=... -e CLICKSEND_API_KEY=... clicksend-mcp
+# Try:    docker run --rm -p 8000:8000 -e CLICKSEND_MCP_AUTH_TOKEN=<token> -e CLICKSEND_BACKEND=sandbox clicksend-mcp
+# Binding 0.0.0.0 requires the token; clients send it as "Authorization: Bearer <token>".
 
 FROM python:3.12-slim AS build
 WORKDIR /src
@@ -22,6 +25,7 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER mcp
 EXPOSE 8000
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
 ENTRYPOINT ["clicksend-mcp"]
