@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator
 
 import pytest
+
+# The spec cache goes to a private folder: tests never read or write the developer's ~/.cache.
+os.environ.setdefault("CLICKSEND_MCP_CACHE_DIR", tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-"))
 
 from clicksend_mcp.assembly import build_dispatcher, load_tools
 from clicksend_mcp.compiler import CompiledTool

@@ -110,3 +110,19 @@ def test_the_redactor_hides_secret_values_and_secret_keys() -> None:
         "note": "key [REDACTED] here",
         "password": "",
     }
+
+
+def test_a_body_without_secrets_needs_no_redaction_walk() -> None:
+    assert Redactor(["SECRET-abc/def"]).could_leak(b'{"data":{"balance":"1.00"}}') is False
+
+
+def test_a_secret_value_or_key_in_a_body_needs_the_walk() -> None:
+    redactor = Redactor(["SECRET-abc/def"])
+    assert redactor.could_leak(b'{"note":"SECRET-abc/def"}')
+    assert redactor.could_leak(b'{"_subaccount":{"Api_Key":"x"}}')
+
+
+def test_json_escapes_cannot_hide_a_secret_from_the_check() -> None:
+    redactor = Redactor(["SECRET-abc/def"])
+    assert redactor.could_leak(b'{"note":"SECRET-abc\\/def"}')  # json.loads restores the slash
+    assert redactor.could_leak(b'{"api\\u005fkey":"x"}')  # and the underscore

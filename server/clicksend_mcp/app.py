@@ -93,10 +93,14 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[A
         listed = [mcp_tool(t) for t in dispatcher.tools.values()]
         schemas = {name: t.input_schema for name, t in dispatcher.tools.items()}
     listing = types.ListToolsResult(tools=listed)
+    # The list never changes while serving: serialize it once (about 400 KB for every tool), not per request.
+    dumped: dict[str, Any] = {}
     confirm = Confirmation(dispatcher)
 
-    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return listing
+    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> dict[str, Any]:
+        if not dumped:
+            dumped.update(listing.model_dump(by_alias=True, mode="json", exclude_none=True))
+        return dumped
 
     async def on_call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

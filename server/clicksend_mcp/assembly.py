@@ -9,15 +9,21 @@ from .backends import build_backend
 from .compiler import CompiledTool, compile_tools
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
-from .loader import load_specs
+from .loader import SpecCache, load_specs_cached
 from .retries import RetryPolicy
 from .selection import Selection
 from .settings import Settings
 
 
-def load_tools(settings: Settings | None = None) -> dict[str, CompiledTool]:
+def load_tools(settings: Settings | None = None, cache: SpecCache | None = None) -> dict[str, CompiledTool]:
+    """Every tool, compiled. Specs unchanged since a clean start come from the cache, without re-checking schemas."""
     specs_dir = Path(settings.specs_dir) if settings and settings.specs_dir else None
-    return compile_tools(load_specs(specs_dir))
+    cache = cache or SpecCache.default()
+    specs, digest = load_specs_cached(specs_dir, cache)
+    tools = compile_tools(specs, check_schemas=digest is not None)
+    if digest is not None:
+        cache.write(digest, specs)
+    return tools
 
 
 def build_dispatcher(

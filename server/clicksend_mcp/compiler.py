@@ -7,10 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-from jsonschema import Draft202012Validator, FormatChecker
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .spec import ParamSpec, ToolSpec, find_combinators
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema import Draft202012Validator
 
 # Inputs the server adds and handles itself; never sent to ClickSend.
 DRY_RUN_PARAM: dict[str, Any] = {
@@ -34,7 +38,7 @@ MAX_ITEMS_PARAM: dict[str, Any] = {
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items"})
 
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
-_FORMAT_CHECKER = FormatChecker(formats=("email", "date"))
+CHECKED_FORMATS = ("email", "date")
 
 # Repeated on every tool in tools/list, so it is kept terse: the field meanings are in the server's instructions
 # and the README. Every result also carries http_code, response_code, response_msg and, when they apply, warnings,
@@ -86,7 +90,6 @@ class CompiledTool:
     path_params: tuple[ParamSpec, ...]
     query_params: tuple[ParamSpec, ...]
     body_params: tuple[ParamSpec, ...]
-    validator: Draft202012Validator = field(repr=False)
     guard: CompiledGuard | None = None
     untrusted: tuple[Path, ...] = ()
 
@@ -106,6 +109,13 @@ class CompiledTool:
     def paginated(self) -> bool:
         return self.spec.response.paginated and any(p.name == "page" for p in self.query_params)
 
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        """Compiled on first use: start-up stays fast, and each call after the first reuses it."""
+        from jsonschema import Draft202012Validator, FormatChecker
+
+        return Draft202012Validator(self.input_schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
+
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         """Every problem with the arguments, most specific first; empty when they are valid."""
         errors = sorted(self.validator.iter_errors(dict(arguments)), key=_error_sort_key)
@@ -116,7 +126,8 @@ class CompileError(ValueError):
     """A spec that loads but cannot become a tool (its schema is not valid JSON Schema)."""
 
 
-def compile_tool(spec: ToolSpec) -> CompiledTool:
+def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
+    """`check_schema=False` skips the JSON-Schema meta-check: only for specs that passed it before (the cache)."""
     properties: dict[str, Any] = {}
     for param in spec.params:
         schema = copy.deepcopy(param.schema_)
@@ -138,11 +149,14 @@ def compile_tool(spec: ToolSpec) -> CompiledTool:
         input_schema["required"] = required
     if find_combinators(input_schema):
         raise CompileError(f"{spec.name}: top-level combinators are not allowed in an input schema")
-    try:
-        Draft202012Validator.check_schema(input_schema)
-    except jsonschema.SchemaError as exc:
-        where = "/".join(str(p) for p in exc.path) or "(root)"
-        raise CompileError(f"{spec.name}: input schema is not valid JSON Schema at {where}: {exc.message}") from None
+    if check_schema:
+        import jsonschema
+
+        try:
+            jsonschema.Draft202012Validator.check_schema(input_schema)
+        except jsonschema.SchemaError as exc:
+            where = "/".join(str(p) for p in exc.path) or "(root)"
+            raise CompileError(f"{spec.name}: input schema is not valid JSON Schema at {where}: {exc.message}") from None
     guard = _compile_guard(spec, input_schema)
     ann = spec.annotations
     annotations = {
@@ -159,7 +173,6 @@ def compile_tool(spec: ToolSpec) -> CompiledTool:
         path_params=tuple(p for p in spec.params if p.location == "path"),
         query_params=tuple(p for p in spec.params if p.location == "query"),
         body_params=tuple(p for p in spec.params if p.location == "body"),
-        validator=Draft202012Validator(input_schema, format_checker=_FORMAT_CHECKER),
         guard=guard,
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
     )
@@ -191,13 +204,13 @@ def _compile_guard(spec: ToolSpec, input_schema: dict[str, Any]) -> CompiledGuar
     return CompiledGuard(tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool)
 
 
-def compile_tools(specs: Iterable[ToolSpec]) -> dict[str, CompiledTool]:
+def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> dict[str, CompiledTool]:
     """Compile every spec; raise one CompileError naming every spec that fails."""
     compiled: dict[str, CompiledTool] = {}
     failures: list[str] = []
     for spec in specs:
         try:
-            compiled[spec.name] = compile_tool(spec)
+            compiled[spec.name] = compile_tool(spec, check_schema=check_schemas)
         except CompileError as exc:
             failures.append(str(exc))
     for tool in compiled.values():

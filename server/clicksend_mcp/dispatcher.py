@@ -50,6 +50,9 @@ class PreparedCall:
     max_items: int = 500
     send: CheckedSend | None = None
     started: float = field(default_factory=time.perf_counter)
+    # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
+    clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
+    body_bytes: int | None = None  # the raw answer's size, to skip measuring small results
 
     @property
     def needs_confirmation(self) -> bool:
@@ -173,7 +176,7 @@ class Dispatcher:
         elif prepared.all_pages:
             result = await self._all_pages(prepared, progress)
         else:
-            result = await self._send(tool, prepared.request, prepared.send)
+            result = await self._send(tool, prepared.request, prepared.send, prepared)
         return self._finish(prepared, result)
 
     def finish_declined(self, prepared: PreparedCall, code: str, message: str) -> dict[str, Any]:
@@ -188,7 +191,11 @@ class Dispatcher:
             results.mark_untrusted(result, tool.untrusted)
         if self.backend.is_sandbox:
             result["sandbox"] = True
-        result = results.cap_size(self.redactor.value(result), self.max_result_bytes)
+        if not prepared.clean_body:
+            result = self.redactor.value(result)
+        # A result is its answer's data plus a few short fields: far under the cap, it need not be measured.
+        if prepared.body_bytes is None or prepared.body_bytes * 2 + 4096 > self.max_result_bytes:
+            result = results.cap_size(result, self.max_result_bytes)
         fields = {
             "tool": tool.name,
             "backend": self.backend.name,
@@ -210,7 +217,13 @@ class Dispatcher:
             log.debug("call tool=%s arguments=%s", tool.name, results.json_text(self.redactor.value(prepared.arguments)))
         return result
 
-    async def _send(self, tool: CompiledTool, request: HttpRequest | None, send: CheckedSend | None) -> dict[str, Any]:
+    async def _send(
+        self,
+        tool: CompiledTool,
+        request: HttpRequest | None,
+        send: CheckedSend | None,
+        prepared: PreparedCall | None = None,
+    ) -> dict[str, Any]:
         assert request is not None
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
@@ -225,6 +238,9 @@ class Dispatcher:
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
             return results.internal_error()
+        if prepared is not None:
+            prepared.clean_body = not self.redactor.could_leak(response.body)
+            prepared.body_bytes = len(response.body)
         return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:

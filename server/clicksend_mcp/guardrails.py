@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
-
 from .compiler import CompiledTool, Path
 
 # ClickSend's published test recipients (REST v3 docs): never delivered, never charged.
@@ -93,6 +91,8 @@ def _walk(node: Any, path: Path, where: str) -> Iterator[tuple[str, Any, Any]]:
 
 def normalize_phone(number: str, region: str | None, where: str, *, fax: bool = False) -> tuple[str, str | None]:
     """E.164 and the ISO country of a number; GuardrailError naming `where` when it is not a valid number."""
+    import phonenumbers  # its metadata loads on the first send, not at start-up
+
     text = number.strip()
     tests = TEST_FAX_NUMBERS if fax else TEST_PHONE_NUMBERS
     compact = "+" + "".join(ch for ch in text if ch.isdigit()) if text.startswith("+") else text

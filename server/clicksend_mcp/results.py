@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -337,6 +338,15 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         # Short values would redact innocent text; the configured secrets are long keys and tokens.
         self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        names = b"|".join(re.escape(k.encode()) for k in sorted(_SECRET_KEYS))
+        values = [re.escape(s.encode()) for s in self._secrets]
+        # Any secret value, any secret-named key (case-insensitive, as value() matches keys), or any backslash:
+        # a JSON escape (\/ or \u005f) could hide either from a byte search while json.loads restores it.
+        self._risky = re.compile(b"|".join([b"\\\\", b'"(?:' + names + b')"', *values]), re.IGNORECASE)
+
+    def could_leak(self, body: bytes) -> bool:
+        """False when a raw answer provably holds no secret: then its parsed form needs no walk."""
+        return self._risky.search(body) is not None
 
     def text(self, value: str) -> str:
         for secret in self._secrets:

@@ -7,9 +7,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
+from typing import TYPE_CHECKING
 
 from .http import HttpResponse, TransportFailure
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 log = logging.getLogger("clicksend_mcp.retries")
 
@@ -32,11 +35,43 @@ def _retry_after(response: HttpResponse) -> float | None:
     return seconds if seconds is not None and seconds >= 0 else None
 
 
+def _retryable(outcome: HttpResponse | TransportFailure, idempotent: bool, policy: RetryPolicy) -> bool:
+    if isinstance(outcome, TransportFailure):
+        # A send is tried again only when the request provably never reached ClickSend.
+        return idempotent or not outcome.may_have_arrived
+    if not idempotent or outcome.status not in RETRY_STATUSES:
+        return False
+    after = _retry_after(outcome)
+    return after is None or after <= policy.max_wait
+
+
 async def send_with_retries(
     send: Callable[[], Awaitable[HttpResponse]], *, idempotent: bool, policy: RetryPolicy
 ) -> HttpResponse:
     """The response of the last attempt; raises the last TransportFailure when no attempt got a response."""
+    # The first attempt runs bare: most calls succeed, and building the retry machinery costs more than the call.
+    try:
+        first: HttpResponse | TransportFailure = await send()
+    except TransportFailure as failure:
+        first = failure
+    if policy.attempts <= 1 or not _retryable(first, idempotent, policy):
+        if isinstance(first, TransportFailure):
+            raise first
+        return first
+    return await _retry(send, first, idempotent=idempotent, policy=policy)
+
+
+async def _retry(
+    send: Callable[[], Awaitable[HttpResponse]],
+    first: HttpResponse | TransportFailure,
+    *,
+    idempotent: bool,
+    policy: RetryPolicy,
+) -> HttpResponse:
+    from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential_jitter
+
     backoff = wait_exponential_jitter(multiplier=policy.initial_wait, max=policy.max_wait, jitter=policy.initial_wait)
+    pending: list[HttpResponse | TransportFailure] = [first]  # the first attempt's outcome, replayed once
 
     def should_retry(state: RetryCallState) -> bool:
         outcome = state.outcome
@@ -44,15 +79,8 @@ async def send_with_retries(
             return False
         if outcome.failed:
             failure = outcome.exception()
-            if not isinstance(failure, TransportFailure):
-                return False
-            # A send is tried again only when the request provably never reached ClickSend.
-            return idempotent or not failure.may_have_arrived
-        response = outcome.result()
-        if not idempotent or response.status not in RETRY_STATUSES:
-            return False
-        after = _retry_after(response)
-        return after is None or after <= policy.max_wait
+            return isinstance(failure, TransportFailure) and _retryable(failure, idempotent, policy)
+        return _retryable(outcome.result(), idempotent, policy)
 
     def wait(state: RetryCallState) -> float:
         outcome = state.outcome
@@ -72,16 +100,21 @@ async def send_with_retries(
         sleep = state.next_action.sleep if state.next_action else 0.0
         log.info("retry attempt=%d after=%s wait_s=%.2f", state.attempt_number + 1, what, sleep)
 
+    async def attempt() -> HttpResponse:
+        # A coroutine function, not a lambda returning a coroutine: tenacity decides how to call it by its type.
+        if pending:
+            outcome = pending.pop()
+            if isinstance(outcome, TransportFailure):
+                raise outcome
+            return outcome
+        return await send()
+
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(1, policy.attempts)),
+        stop=stop_after_attempt(policy.attempts),
         wait=wait,
         retry=should_retry,
         before_sleep=before_sleep,
         retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,  # type: ignore[return-value,union-attr]
         reraise=True,
     )
-    async def attempt() -> HttpResponse:
-        # A coroutine function, not a lambda returning a coroutine: tenacity decides how to call it by its type.
-        return await send()
-
     return await retrying(attempt)
