@@ -165,14 +165,18 @@ async def main(args: argparse.Namespace) -> int:
     with LoopbackServer(fake) as upstream:
         for transport in args.transports.split(","):
             results.append(await run_transport(transport, args, fake, upstream.base_url))
-    print(f"{'transport':<10}{'sessions':>9}{'calls':>8}{'errors':>8}{'sends':>7}{'received':>10}"
-          f"{'calls/s':>9}{'idle MiB':>10}{'peak MiB':>10}  after each round (MiB)")
+    print(
+        f"{'transport':<10}{'sessions':>9}{'calls':>8}{'errors':>8}{'sends':>7}{'received':>10}"
+        f"{'calls/s':>9}{'idle MiB':>10}{'peak MiB':>10}  after each round (MiB)"
+    )
     ok = True
     for r in results:
         sessions = r["sessions_per_round"] * r["rounds"]
-        print(f"{r['transport']:<10}{sessions:>9}{r['calls']:>8}{r['errors']:>8}{r['sends_made']:>7}"
-              f"{r['sends_received_by_clicksend']:>10}{r['calls_per_second']:>9}{r['rss_idle_mib']:>10}"
-              f"{r['rss_peak_mib']:>10}  {r['rss_after_each_round_mib']}")
+        print(
+            f"{r['transport']:<10}{sessions:>9}{r['calls']:>8}{r['errors']:>8}{r['sends_made']:>7}"
+            f"{r['sends_received_by_clicksend']:>10}{r['calls_per_second']:>9}{r['rss_idle_mib']:>10}"
+            f"{r['rss_peak_mib']:>10}  {r['rss_after_each_round_mib']}"
+        )
         lost_or_duplicated = r["sends_made"] != r["sends_received_by_clicksend"]
         ok = ok and r["errors"] == 0 and not lost_or_duplicated
         for sample in r["error_samples"]:

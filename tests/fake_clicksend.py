@@ -55,9 +55,7 @@ class FakeClickSend:
         return self.sandbox.state.sandbox
 
     def sent(self, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
-        return [
-            r for r in self.requests if (method is None or r.method == method) and (path is None or r.path == path)
-        ]
+        return [r for r in self.requests if (method is None or r.method == method) and (path is None or r.path == path)]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

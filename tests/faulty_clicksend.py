@@ -110,13 +110,12 @@ async def faulty_clicksend(*script: str) -> AsyncIterator[FaultyClickSend]:
     fake = FaultyClickSend(list(script) or ["ok"])
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
     fake.port = listener.extra(anyio.abc.SocketAttribute.local_port)
-    async with listener:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(listener.serve, fake.handle)
-            try:
-                yield fake
-            finally:
-                tg.cancel_scope.cancel()
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, fake.handle)
+        try:
+            yield fake
+        finally:
+            tg.cancel_scope.cancel()
 
 
 def closed_port() -> int:

@@ -34,7 +34,9 @@ def sample(schema: dict[str, Any], name: str = "", prefer: frozenset[str] = froz
         return [item] * max(1, int(schema.get("minItems", 1)))
     if kind == "object":
         props = schema.get("properties", {})
-        names = list(schema.get("required", [])) + [k for k in props if k in prefer and k not in schema.get("required", [])]
+        names = list(schema.get("required", [])) + [
+            k for k in props if k in prefer and k not in schema.get("required", [])
+        ]
         return {k: sample(props.get(k, {"type": "string"}), k, prefer) for k in names}
     return _string(schema, name)
 

@@ -39,7 +39,9 @@ async def connected(
     dispatcher = build_dispatcher(direct_settings(**settings), tools=compiled, asgi_app=fake)
     try:
         with anyio.fail_after(30):
-            async with Client(build_server(dispatcher, discovery=discovery), mode=mode, elicitation_callback=elicit) as client:
+            async with Client(
+                build_server(dispatcher, discovery=discovery), mode=mode, elicitation_callback=elicit
+            ) as client:
                 yield client
     finally:
         await dispatcher.aclose()
@@ -64,7 +66,9 @@ async def listed(client: Client) -> dict[str, types.Tool]:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_the_default_selection_is_account_sms_and_contacts(tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str) -> None:
+async def test_the_default_selection_is_account_sms_and_contacts(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
     async with connected(tools, fake, mode, toolsets=None) as client:
         names = await listed(client)
     assert {tools[n].spec.toolset for n in names} == {"account", "sms", "contacts"}
@@ -82,7 +86,9 @@ async def test_tools_alone_serve_only_those_tools(tools: dict[str, CompiledTool]
         assert set(await listed(client)) == {"CLICKSEND_GET_ACCOUNT", "CLICKSEND_GET_COUNTRIES"}
 
 
-async def test_excluded_tools_are_hidden_and_cannot_be_called(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_excluded_tools_are_hidden_and_cannot_be_called(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
     async with connected(tools, fake, toolsets="sms", exclude_tools=SEND) as client:
         assert SEND not in await listed(client)
         with pytest.raises(Exception, match="not enabled on this server"):
@@ -124,14 +130,22 @@ def test_naming_a_write_tool_in_read_only_mode_is_refused_at_start(tools: dict[s
 async def test_discovery_lists_three_small_tools(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
     async with connected(tools, fake, discovery=True) as client:
         result = await client.list_tools()
-    assert [t.name for t in result.tools] == ["CLICKSEND_SEARCH_TOOLS", "CLICKSEND_DESCRIBE_TOOL", "CLICKSEND_CALL_TOOL"]
+    assert [t.name for t in result.tools] == [
+        "CLICKSEND_SEARCH_TOOLS",
+        "CLICKSEND_DESCRIBE_TOOL",
+        "CLICKSEND_CALL_TOOL",
+    ]
     assert len(result.model_dump_json(by_alias=True, exclude_none=True).encode()) < 4096
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_discovery_searches_describes_and_calls(tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str) -> None:
+async def test_discovery_searches_describes_and_calls(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
     async with connected(tools, fake, mode, discovery=True) as client:
-        found = outcome(await client.call_tool("CLICKSEND_SEARCH_TOOLS", {"query": "send sms messages", "toolset": "sms"}))
+        found = outcome(
+            await client.call_tool("CLICKSEND_SEARCH_TOOLS", {"query": "send sms messages", "toolset": "sms"})
+        )
         assert SEND in [t["name"] for t in found["data"]["tools"][:3]]
         described = outcome(await client.call_tool("CLICKSEND_DESCRIBE_TOOL", {"name": SEND}))
         assert described["data"]["input_schema"]["required"] == ["messages"]
@@ -140,7 +154,9 @@ async def test_discovery_searches_describes_and_calls(tools: dict[str, CompiledT
     assert len(fake.sent("POST", "/v3/sms/send")) == 1
 
 
-async def test_discovery_calls_are_validated_like_direct_calls(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_discovery_calls_are_validated_like_direct_calls(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
     async with connected(tools, fake, discovery=True, toolsets="sms") as client:
         bad = outcome(await client.call_tool("CLICKSEND_CALL_TOOL", {"name": SEND, "arguments": {"messages": [{}]}}))
         hidden = outcome(await client.call_tool("CLICKSEND_CALL_TOOL", {"name": "CLICKSEND_GET_FAX_RECEIPTS"}))
@@ -180,7 +196,9 @@ async def test_a_list_counts_as_its_contacts(tools: dict[str, CompiledTool], fak
     assert fake.sent("POST", "/v3/sms/send") == []
 
 
-async def test_recipients_outside_the_allowed_countries_are_refused(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_recipients_outside_the_allowed_countries_are_refused(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
     async with connected(tools, fake, allowed_countries="AU,GB") as client:
         refused = outcome(await client.call_tool(SEND, sms(TEST_NUMBER, "+14055555555")))
         allowed = outcome(await client.call_tool(SEND, sms(TEST_NUMBER, "+447777777777")))
@@ -198,7 +216,9 @@ async def test_test_numbers_only_refuses_real_numbers(tools: dict[str, CompiledT
     assert len(fake.sent("POST", "/v3/sms/send")) == 1
 
 
-async def test_an_invalid_number_names_the_message_and_the_number(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_an_invalid_number_names_the_message_and_the_number(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
     async with connected(tools, fake) as client:
         result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER, "+6100")))
     assert result["error_code"] == "INVALID_ARGUMENTS"
@@ -216,13 +236,17 @@ async def test_numbers_are_sent_in_e164(tools: dict[str, CompiledTool], fake: Fa
 async def test_every_send_is_tagged_for_lookup(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
     async with connected(tools, fake) as client:
         result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER)))
-        kept = outcome(await client.call_tool(SEND, {"messages": [{"to": TEST_NUMBER, "body": "x", "custom_string": "mine"}]}))
+        kept = outcome(
+            await client.call_tool(SEND, {"messages": [{"to": TEST_NUMBER, "body": "x", "custom_string": "mine"}]})
+        )
     first, second = fake.sent("POST", "/v3/sms/send")
     assert result["tag"].startswith("mcp-") and first.json["messages"][0]["custom_string"] == result["tag"]
     assert second.json["messages"][0]["custom_string"] == "mine" and "tag" not in kept
 
 
-async def test_a_dry_run_sends_nothing_and_quotes_the_price(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_a_dry_run_sends_nothing_and_quotes_the_price(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
     async with connected(tools, fake) as client:
         result = outcome(await client.call_tool(SEND, {**sms(TEST_NUMBER, body="quote me"), "dry_run": True}))
     data = result["data"]
@@ -270,7 +294,9 @@ async def test_a_declined_or_cancelled_send_is_not_sent(
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_a_client_that_cannot_ask_gets_a_refusal(tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str) -> None:
+async def test_a_client_that_cannot_ask_gets_a_refusal(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
     async with connected(tools, fake, mode, None, confirm_sends=True) as client:
         result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER)))
     assert result["error_code"] == "NOT_CONFIRMED" and "cannot ask them" in result["error"]
@@ -292,7 +318,9 @@ def test_no_send_tool_takes_a_confirm_argument(tools: dict[str, CompiledTool]) -
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_all_pages_gathers_items_with_progress(tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str) -> None:
+async def test_all_pages_gathers_items_with_progress(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
     updates: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -302,7 +330,9 @@ async def test_all_pages_gathers_items_with_progress(tools: dict[str, CompiledTo
         for n in range(5):
             await client.call_tool("CLICKSEND_CREATE_LISTS", {"list_name": f"list {n}"})
         result = outcome(
-            await client.call_tool("CLICKSEND_GET_LISTS", {"limit": 2, "all_pages": True}, progress_callback=on_progress)
+            await client.call_tool(
+                "CLICKSEND_GET_LISTS", {"limit": 2, "all_pages": True}, progress_callback=on_progress
+            )
         )
     gathered = result["data"]
     total = gathered["total"]

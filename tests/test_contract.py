@@ -1,4 +1,4 @@
-"""Contract tests over every spec file: it loads, compiles, routes where the reference says, and its schema is pinned."""
+"""Contract tests over every spec file: it loads, compiles, routes as the reference says, and its schema is pinned."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 
 from clicksend_mcp.app import mcp_tool
 from clicksend_mcp.compiler import CompiledTool, compile_tool
 from clicksend_mcp.loader import default_specs_dir, read_spec, spec_files
 from clicksend_mcp.request_builder import build_request, encode_segment
 from clicksend_mcp.spec import find_combinators
-from jsonschema import Draft202012Validator
 from schema_values import minimal_arguments
 
 SPECS_DIR = default_specs_dir()

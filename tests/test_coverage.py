@@ -1,4 +1,4 @@
-"""The whole API as tools: every catalogue action is present, every tool reaches its endpoint, the reference is current."""
+"""The whole API as tools: every catalogue action is present, each tool reaches its endpoint, the docs are current."""
 
 from __future__ import annotations
 

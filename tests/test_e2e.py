@@ -250,6 +250,10 @@ def test_the_call_command_exits_nonzero_on_invalid_arguments() -> None:
 
 def test_python_dash_m_runs_the_same_command_line() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "clicksend_mcp", "--version"], capture_output=True, text=True, timeout=TIMEOUT, check=False
+        [sys.executable, "-m", "clicksend_mcp", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     assert done.returncode == 0 and done.stdout.startswith("clicksend-mcp ")

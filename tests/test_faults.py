@@ -14,8 +14,8 @@ from clicksend_mcp.compiler import CompiledTool
 from clicksend_mcp.dispatcher import Dispatcher
 from clicksend_mcp.retries import RetryPolicy
 from conftest import direct_settings
-from faulty_clicksend import FaultyClickSend, closed_port, faulty_clicksend
 from fake_clicksend import TEST_NUMBER
+from faulty_clicksend import FaultyClickSend, closed_port, faulty_clicksend
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +57,7 @@ def assert_normalized(result: dict[str, Any]) -> None:
 async def test_a_malformed_answer_is_normalized_and_the_server_keeps_serving(
     tools: dict[str, CompiledTool], fault: str, code: str
 ) -> None:
-    async with against(tools, fault, "ok", retry=RetryPolicy(attempts=1)) as (dispatcher, fake):
+    async with against(tools, fault, "ok", retry=RetryPolicy(attempts=1)) as (dispatcher, _):
         broken = await dispatcher.call(READ, {})
         healthy = await dispatcher.call(READ, {})
     assert_normalized(broken)

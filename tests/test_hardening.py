@@ -1,4 +1,4 @@
-"""Hostile input and exposed transports: access tokens, Host checks, body limits, graceful shutdown, no leaked secrets."""
+"""Hostile input and exposed transports: access tokens, Host checks, body limits, graceful shutdown, no leaks."""
 
 from __future__ import annotations
 
@@ -82,8 +82,16 @@ async def test_no_secret_appears_in_results_errors_or_logs(tools: dict[str, Comp
     secrets += [base64.b64encode(f"{USERNAME}:{k}".encode()).decode() for k in (API_KEY, wrong_key)]
     runs = [
         (direct_settings(log_level="debug", auth_token=TOKEN), API_KEY, fake),
-        (Settings(backend="direct", clicksend_username=USERNAME, clicksend_api_key=wrong_key, toolsets="all"), wrong_key, fake),
-        (Settings(backend="maton", maton_api_key=MATON_KEY, toolsets="all"), MATON_KEY, FakeClickSend(prefix="/clicksend")),
+        (
+            Settings(backend="direct", clicksend_username=USERNAME, clicksend_api_key=wrong_key, toolsets="all"),
+            wrong_key,
+            fake,
+        ),
+        (
+            Settings(backend="maton", maton_api_key=MATON_KEY, toolsets="all"),
+            MATON_KEY,
+            FakeClickSend(prefix="/clicksend"),
+        ),
     ]
     produced: list[Any] = []
     stderr = io.StringIO()
@@ -137,22 +145,21 @@ def authed(token: str) -> httpx2.AsyncClient:
 async def test_without_the_token_requests_get_401_and_do_nothing(fake_on_loopback: Any, transport: str) -> None:
     fake, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_MCP_AUTH_TOKEN": TOKEN}
-    async with served(transport, env) as base:
-        async with httpx2.AsyncClient(timeout=10) as http:
-            path = "/mcp" if transport == "http" else "/messages/?session_id=0"
-            call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": SEND, "arguments": {}}}
-            for headers in ({}, {"Authorization": "Bearer wrong-token-wrong-token"}, {"Authorization": TOKEN}):
-                refused = await http.post(base + path, json=call, headers=headers)
-                assert refused.status_code == 401
-            if transport == "sse":
-                assert (await http.get(base + "/sse")).status_code == 401
-            assert (await http.get(base + "/healthz")).status_code == 200
+    async with served(transport, env) as base, httpx2.AsyncClient(timeout=10) as http:
+        path = "/mcp" if transport == "http" else "/messages/?session_id=0"
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": SEND, "arguments": {}}}
+        for headers in ({}, {"Authorization": "Bearer wrong-token-wrong-token"}, {"Authorization": TOKEN}):
+            refused = await http.post(base + path, json=call, headers=headers)
+            assert refused.status_code == 401
+        if transport == "sse":
+            assert (await http.get(base + "/sse")).status_code == 401
+        assert (await http.get(base + "/healthz")).status_code == 200
     assert fake.requests == []
 
 
 @pytest.mark.e2e
 async def test_with_the_token_streamable_http_works(fake_on_loopback: Any) -> None:
-    fake, server = fake_on_loopback
+    _, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_MCP_AUTH_TOKEN": TOKEN}
     async with served("http", env) as base, authed(TOKEN) as http:
         with anyio.fail_after(60):
@@ -164,7 +171,7 @@ async def test_with_the_token_streamable_http_works(fake_on_loopback: Any) -> No
 
 @pytest.mark.e2e
 async def test_with_the_token_sse_works(fake_on_loopback: Any) -> None:
-    fake, server = fake_on_loopback
+    _, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_MCP_AUTH_TOKEN": TOKEN}
     async with served("sse", env) as base:
         with anyio.fail_after(60):
@@ -177,13 +184,12 @@ async def test_with_the_token_sse_works(fake_on_loopback: Any) -> None:
 @pytest.mark.e2e
 async def test_a_foreign_host_header_is_refused(fake_on_loopback: Any) -> None:
     fake, server = fake_on_loopback
-    async with served("http", direct_env(server.base_url)) as base:
-        async with httpx2.AsyncClient(timeout=10) as http:
-            response = await http.post(
-                f"{base}/mcp",
-                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                headers={"Host": "evil.example.com", "Accept": "application/json, text/event-stream"},
-            )
+    async with served("http", direct_env(server.base_url)) as base, httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            f"{base}/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+            headers={"Host": "evil.example.com", "Accept": "application/json, text/event-stream"},
+        )
     assert response.status_code in (400, 403, 421)
     assert fake.requests == []
 
@@ -192,13 +198,12 @@ async def test_a_foreign_host_header_is_refused(fake_on_loopback: Any) -> None:
 async def test_an_oversized_body_is_refused(fake_on_loopback: Any) -> None:
     fake, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_MCP_MAX_BODY_BYTES": "4096"}
-    async with served("http", env) as base:
-        async with httpx2.AsyncClient(timeout=10) as http:
-            response = await http.post(
-                f"{base}/mcp",
-                content=b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"' + b"a" * 10000 + b'"}}',
-                headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
-            )
+    async with served("http", env) as base, httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            f"{base}/mcp",
+            content=b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":"' + b"a" * 10000 + b'"}}',
+            headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+        )
     assert response.status_code == 413
     assert fake.requests == []
 
@@ -214,7 +219,11 @@ async def _initialize(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
     }
     response = await http.post(url, json=hello, headers=MCP_HEADERS)
-    headers = {**MCP_HEADERS, "Mcp-Session-Id": response.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-11-25"}
+    headers = {
+        **MCP_HEADERS,
+        "Mcp-Session-Id": response.headers["mcp-session-id"],
+        "Mcp-Protocol-Version": "2025-11-25",
+    }
     await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
     return headers
 
@@ -229,8 +238,12 @@ async def test_sigterm_lets_an_in_flight_call_finish() -> None:
             with anyio.fail_after(60):
                 async with httpx2.AsyncClient(timeout=30) as http:
                     headers = await _initialize(http, url)
-                    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                            "params": {"name": "CLICKSEND_GET_ACCOUNT", "arguments": {}}}
+                    call = {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "tools/call",
+                        "params": {"name": "CLICKSEND_GET_ACCOUNT", "arguments": {}},
+                    }
                     answer: dict[str, bytes] = {}
 
                     async def post_call() -> None:

@@ -48,7 +48,11 @@ def test_an_unknown_key_is_refused_with_its_file_and_field(tmp_path: Path) -> No
 
 def test_every_bad_file_is_reported_before_refusing(tmp_path: Path) -> None:
     write(tmp_path, "clicksend_get_thing.yaml", GOOD.replace("read_only: true, ", ""))
-    write(tmp_path, "clicksend_other.yaml", GOOD.replace("CLICKSEND_GET_THING", "CLICKSEND_OTHER").replace("{thing_id}", "x"))
+    write(
+        tmp_path,
+        "clicksend_other.yaml",
+        GOOD.replace("CLICKSEND_GET_THING", "CLICKSEND_OTHER").replace("{thing_id}", "x"),
+    )
     write(tmp_path, "broken.yaml", "name: [unclosed\n")
     found = problems_of(tmp_path)
     assert any(p.startswith("utilities/clicksend_get_thing.yaml: annotations.read_only") for p in found)

@@ -75,7 +75,9 @@ def _strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.text(min_size=low, max_size=max(low, min(schema.get("maxLength", 30), 30)))
     if kind == "array":
         low = schema.get("minItems", 0)
-        return st.lists(_strategy(schema.get("items", {})), min_size=low, max_size=max(low, min(schema.get("maxItems", 3), 3)))
+        return st.lists(
+            _strategy(schema.get("items", {})), min_size=low, max_size=max(low, min(schema.get("maxItems", 3), 3))
+        )
     if kind == "object":
         props = schema.get("properties", {})
         required = [k for k in schema.get("required", []) if k in props]
@@ -90,7 +92,10 @@ def valid_arguments(name: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much], derandomize=True
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    derandomize=True,
 )
 
 

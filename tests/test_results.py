@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from clicksend_mcp.compiler import RESULT_SCHEMA
 from clicksend_mcp.http import HttpResponse, TransportFailure
 from clicksend_mcp.results import Redactor, from_response, from_transport_failure, invalid_arguments
-from jsonschema import Draft202012Validator
 
 VALIDATE = Draft202012Validator(RESULT_SCHEMA).validate
 
 
-def answer(status: int, payload: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def answer(
+    status: int, payload: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     body = raw if raw is not None else json.dumps(payload).encode()
     result = from_response(HttpResponse(status=status, headers=headers or {}, body=body))
     VALIDATE(result)
@@ -29,7 +32,11 @@ def test_a_success_envelope_is_unwrapped() -> None:
     assert result["successful"] is True
     assert result["data"] == {"user_id": 1}
     assert result["error"] is None and result["error_code"] is None
-    assert (result["http_code"], result["response_code"], result["response_msg"]) == (200, "SUCCESS", "Here's your account")
+    assert (result["http_code"], result["response_code"], result["response_msg"]) == (
+        200,
+        "SUCCESS",
+        "Here's your account",
+    )
 
 
 def test_an_application_code_at_http_200_is_a_failure() -> None:
@@ -91,8 +98,13 @@ def test_a_truncated_body_is_an_explicit_error() -> None:
 
 
 def test_transport_failures_become_timeout_or_network_error() -> None:
-    assert from_transport_failure(TransportFailure("timeout", True, "ClickSend did not answer in time"))["error_code"] == "TIMEOUT"
-    assert from_transport_failure(TransportFailure("network", False, "could not connect"))["error_code"] == "NETWORK_ERROR"
+    assert (
+        from_transport_failure(TransportFailure("timeout", True, "ClickSend did not answer in time"))["error_code"]
+        == "TIMEOUT"
+    )
+    assert (
+        from_transport_failure(TransportFailure("network", False, "could not connect"))["error_code"] == "NETWORK_ERROR"
+    )
 
 
 def test_invalid_arguments_say_nothing_was_sent() -> None:
@@ -104,7 +116,11 @@ def test_invalid_arguments_say_nothing_was_sent() -> None:
 
 def test_the_redactor_hides_secret_values_and_secret_keys() -> None:
     redactor = Redactor(["SECRET-KEY-123", "c2VjcmV0dG9rZW4="])
-    data = {"_subaccount": {"api_key": "LIVE-KEY", "username": "bob"}, "note": "key SECRET-KEY-123 here", "password": ""}
+    data = {
+        "_subaccount": {"api_key": "LIVE-KEY", "username": "bob"},
+        "note": "key SECRET-KEY-123 here",
+        "password": "",
+    }
     assert redactor.value(data) == {
         "_subaccount": {"api_key": "[REDACTED]", "username": "bob"},
         "note": "key [REDACTED] here",

@@ -43,7 +43,9 @@ def test_an_edited_spec_is_never_served_stale(specs: Path, tmp_path: Path) -> No
     cache = SpecCache(tmp_path / "cache")
     load_tools(settings_for(specs), cache)
     path = specs / "account" / "clicksend_get_account.yaml"
-    edited = "\n".join("title: Edited Title" if line.startswith("title:") else line for line in path.read_text().splitlines())
+    edited = "\n".join(
+        "title: Edited Title" if line.startswith("title:") else line for line in path.read_text().splitlines()
+    )
     path.write_text(edited + "\n")
     assert load_tools(settings_for(specs), cache)["CLICKSEND_GET_ACCOUNT"].spec.title == "Edited Title"
     assert len(list((tmp_path / "cache").glob("specs-*.json"))) == 1  # the old entry is gone

@@ -31,10 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from . import __version__
-from . import results
+from . import __version__, results
 from .compiler import RESULT_SCHEMA, CompiledTool
-from .discovery import CALL, DESCRIBE, SEARCH, describe, meta_tools, search
+from .discovery import DESCRIBE, SEARCH, describe, meta_tools, search
 from .dispatcher import Dispatcher, PreparedCall, Progress, UnknownToolError
 
 log = logging.getLogger("clicksend_mcp")
@@ -141,7 +140,11 @@ async def _discovery_call(
     if params.name == SEARCH:
         query, toolset = arguments.get("query", ""), arguments.get("toolset")
         limit = arguments.get("limit", 10)
-        if not isinstance(query, str) or not (toolset is None or isinstance(toolset, str)) or not isinstance(limit, int):
+        if (
+            not isinstance(query, str)
+            or not (toolset is None or isinstance(toolset, str))
+            or not isinstance(limit, int)
+        ):
             return call_result(results.invalid_arguments(["query and toolset are strings, limit an integer"]))
         found = search(tools.values(), query, toolset, max(1, min(limit, 50)))
         return call_result(results.ok({"tools": found, "count": len(found)}))
@@ -181,7 +184,9 @@ class Confirmation:
         if answered is not None:
             if params.request_state != fingerprint:
                 return call_result(self._refuse(prepared, "the confirmation does not match this send"))
-            return await self._decide(prepared, getattr(answered, "action", None), getattr(answered, "content", None), progress)
+            return await self._decide(
+                prepared, getattr(answered, "action", None), getattr(answered, "content", None), progress
+            )
         if not _can_elicit(ctx):
             return call_result(
                 self._refuse(
@@ -219,9 +224,14 @@ class Confirmation:
         recipients = [r.value for r in prepared.send.recipients] if prepared.send else []
         shown = ", ".join(recipients[:10]) + (f" and {len(recipients) - 10} more" if len(recipients) > 10 else "")
         lines.append(f"To: {shown}")
-        senders = sorted({str(m.get("from")) for m in _items(args) if m.get("from")} | ({str(args["from"])} if isinstance(args.get("from"), str) else set()))
+        senders = sorted(
+            {str(m.get("from")) for m in _items(args) if m.get("from")}
+            | ({str(args["from"])} if isinstance(args.get("from"), str) else set())
+        )
         lines.append(f"From: {', '.join(senders) if senders else 'the account default sender'}")
-        bodies = [str(m.get("body")) for m in _items(args) if m.get("body")] or ([str(args["body"])] if args.get("body") else [])
+        bodies = [str(m.get("body")) for m in _items(args) if m.get("body")] or (
+            [str(args["body"])] if args.get("body") else []
+        )
         if bodies:
             body = bodies[0] if len(bodies[0]) <= 300 else bodies[0][:300] + "..."
             lines.append(f"Message: {body}" + (f" (and {len(bodies) - 1} more messages)" if len(bodies) > 1 else ""))
@@ -275,9 +285,9 @@ async def run_stdio(server: Server[Any]) -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-def transport_security(host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()) -> (
-    TransportSecuritySettings | None
-):
+def transport_security(
+    host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()
+) -> TransportSecuritySettings | None:
     """DNS-rebinding protection: on for loopback binds, and wherever hosts or origins are configured."""
     hosts = list(allowed_hosts)
     origins = list(allowed_origins)
@@ -340,7 +350,9 @@ def _gated(app: Starlette, options: HttpOptions) -> Any:
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     """Legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages/?session_id=... carries requests."""
     options = options or HttpOptions()
-    sse = SseServerTransport("/messages/", security_settings=options.security, max_request_body_size=options.max_body_bytes)
+    sse = SseServerTransport(
+        "/messages/", security_settings=options.security, max_request_body_size=options.max_body_bytes
+    )
 
     async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
         try:

@@ -95,9 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="address to bind for sse/http (default 127.0.0.1) [CLICKSEND_MCP_HOST]")
     parser.add_argument("--port", type=int, help="port for sse/http (default 8000) [CLICKSEND_MCP_PORT]")
     parser.add_argument(
-        "--auth-token", help="token HTTP clients must send as a Bearer (required off loopback) [CLICKSEND_MCP_AUTH_TOKEN]"
+        "--auth-token",
+        help="token HTTP clients must send as a Bearer (required off loopback) [CLICKSEND_MCP_AUTH_TOKEN]",
     )
-    parser.add_argument("--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]")
+    parser.add_argument(
+        "--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]"
+    )
     parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
     parser.add_argument(
         "--retries", type=int, help="retries of reads and idempotent writes (default 2) [CLICKSEND_RETRIES]"
@@ -145,7 +148,9 @@ def _parser() -> argparse.ArgumentParser:
         help="ask the person (MCP elicitation) before every send [CLICKSEND_CONFIRM_SENDS]",
     )
     guard.add_argument(
-        "--max-result-bytes", type=int, help="cut larger results, saying so (default 200000) [CLICKSEND_MAX_RESULT_BYTES]"
+        "--max-result-bytes",
+        type=int,
+        help="cut larger results, saying so (default 200000) [CLICKSEND_MAX_RESULT_BYTES]",
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
@@ -189,9 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ns.command or "serve"
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
     try:
-        from .assembly import build_dispatcher, load_tools
-
-        from .assembly import selection_of
+        from .assembly import build_dispatcher, load_tools, selection_of
 
         if command == "serve":
             settings.check_http_exposure()
@@ -237,7 +240,11 @@ def _print_size(all_tools: dict[str, Any], selected: dict[str, Any], *, discover
     from .app import listing_bytes
 
     rows = [
-        ("this selection", listing_bytes(selected.values(), discovery=discovery), len(selected) if not discovery else 3),
+        (
+            "this selection",
+            listing_bytes(selected.values(), discovery=discovery),
+            len(selected) if not discovery else 3,
+        ),
         ("full catalogue", listing_bytes(all_tools.values(), discovery=False), len(all_tools)),
         ("discovery mode", listing_bytes(selected.values(), discovery=True), 3),
     ]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .spec import ParamSpec, ToolSpec, find_combinators
 
@@ -156,7 +154,9 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
             jsonschema.Draft202012Validator.check_schema(input_schema)
         except jsonschema.SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "(root)"
-            raise CompileError(f"{spec.name}: input schema is not valid JSON Schema at {where}: {exc.message}") from None
+            raise CompileError(
+                f"{spec.name}: input schema is not valid JSON Schema at {where}: {exc.message}"
+            ) from None
     guard = _compile_guard(spec, input_schema)
     ann = spec.annotations
     annotations = {

@@ -34,8 +34,13 @@ def meta_tools(toolsets: Iterable[str]) -> list[dict[str, Any]]:
                 },
                 "additionalProperties": False,
             },
-            "annotations": {"title": "Search ClickSend tools", "readOnlyHint": True, "destructiveHint": False,
-                            "idempotentHint": True, "openWorldHint": False},
+            "annotations": {
+                "title": "Search ClickSend tools",
+                "readOnlyHint": True,
+                "destructiveHint": False,
+                "idempotentHint": True,
+                "openWorldHint": False,
+            },
         },
         {
             "name": DESCRIBE,
@@ -48,8 +53,13 @@ def meta_tools(toolsets: Iterable[str]) -> list[dict[str, Any]]:
                 "required": ["name"],
                 "additionalProperties": False,
             },
-            "annotations": {"title": "Describe a ClickSend tool", "readOnlyHint": True, "destructiveHint": False,
-                            "idempotentHint": True, "openWorldHint": False},
+            "annotations": {
+                "title": "Describe a ClickSend tool",
+                "readOnlyHint": True,
+                "destructiveHint": False,
+                "idempotentHint": True,
+                "openWorldHint": False,
+            },
         },
         {
             "name": CALL,
@@ -65,8 +75,13 @@ def meta_tools(toolsets: Iterable[str]) -> list[dict[str, Any]]:
                 "required": ["name"],
                 "additionalProperties": False,
             },
-            "annotations": {"title": "Call a ClickSend tool", "readOnlyHint": False, "destructiveHint": True,
-                            "idempotentHint": False, "openWorldHint": True},
+            "annotations": {
+                "title": "Call a ClickSend tool",
+                "readOnlyHint": False,
+                "destructiveHint": True,
+                "idempotentHint": False,
+                "openWorldHint": True,
+            },
         },
     ]
 
@@ -75,7 +90,9 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
-def search(tools: Iterable[CompiledTool], query: str = "", toolset: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+def search(
+    tools: Iterable[CompiledTool], query: str = "", toolset: str | None = None, limit: int = 10
+) -> list[dict[str, Any]]:
     """Tools ranked by how many query words their name, title, toolset and description share."""
     wanted = _words(query)
     scored: list[tuple[int, str, CompiledTool]] = []

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-
-import anyio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import anyio
 
 from . import results
 from .backends import BackendConfig
@@ -100,7 +100,9 @@ class Dispatcher:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None) -> dict[str, Any]:
+    async def call(
+        self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
+    ) -> dict[str, Any]:
         """Prepare and execute with no confirmation step (the CLI, and servers without --confirm-sends)."""
         prepared = await self.prepare(name, arguments)
         return await self.execute(prepared, progress)
@@ -149,9 +151,15 @@ class Dispatcher:
                 request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id))
                 response = await self.backend.http.send(request)
             except (TransportFailure, PathValueError):
-                raise GuardrailError("REFUSED", f"{recipient.where}: could not check the size of list {list_id}") from None
+                raise GuardrailError(
+                    "REFUSED", f"{recipient.where}: could not check the size of list {list_id}"
+                ) from None
             found = results.from_response(response)
-            size = found["data"].get("_contacts_count") if found["successful"] and isinstance(found["data"], dict) else None
+            size = (
+                found["data"].get("_contacts_count")
+                if found["successful"] and isinstance(found["data"], dict)
+                else None
+            )
             if not isinstance(size, int):
                 raise GuardrailError("REFUSED", f"{recipient.where}: could not check the size of list {list_id}")
             recipient.count = size
@@ -214,7 +222,9 @@ class Dispatcher:
             extra={"fields": fields},
         )
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("call tool=%s arguments=%s", tool.name, results.json_text(self.redactor.value(prepared.arguments)))
+            log.debug(
+                "call tool=%s arguments=%s", tool.name, results.json_text(self.redactor.value(prepared.arguments))
+            )
         return result
 
     async def _send(
@@ -300,7 +310,11 @@ class Dispatcher:
             fetched += 1
             last_page = data.get("last_page") if isinstance(data.get("last_page"), int) else page
             if progress is not None:
-                await progress(float(fetched), float(last_page - int(prepared.arguments.get("page", 1)) + 1), f"page {page} of {last_page}")
+                await progress(
+                    float(fetched),
+                    float(last_page - int(prepared.arguments.get("page", 1)) + 1),
+                    f"page {page} of {last_page}",
+                )
             if len(items) >= prepared.max_items or page >= last_page or not chunk:
                 break
             page += 1
@@ -315,4 +329,3 @@ class Dispatcher:
             "next_page": page + 1 if more and last_page is not None and page < last_page else None,
         }
         return {**first, "data": gathered}
-

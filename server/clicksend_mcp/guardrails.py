@@ -104,9 +104,7 @@ def normalize_phone(number: str, region: str | None, where: str, *, fax: bool = 
         parsed = phonenumbers.parse(text, (region or "").upper() or None)
     except phonenumbers.NumberParseException:
         extra = "" if text.startswith("+") or region else " (or give the message's country)"
-        raise GuardrailError(
-            "INVALID_ARGUMENTS", f"{where}: {number!r} is not a phone number {hint}{extra}"
-        ) from None
+        raise GuardrailError("INVALID_ARGUMENTS", f"{where}: {number!r} is not a phone number {hint}{extra}") from None
     if not phonenumbers.is_valid_number(parsed):
         raise GuardrailError("INVALID_ARGUMENTS", f"{where}: {number!r} is not a valid phone number ({hint})")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), phonenumbers.region_code_for_number(
@@ -129,7 +127,9 @@ def check_send(tool: CompiledTool, arguments: dict[str, Any], policy: SendPolicy
                 if not isinstance(value, str):
                     raise GuardrailError("INVALID_ARGUMENTS", f"{where}: expected a phone number as a string")
                 region = parent.get("country") if isinstance(parent, dict) else None
-                e164, country = normalize_phone(value, region if isinstance(region, str) else None, where, fax=kind == "fax")
+                e164, country = normalize_phone(
+                    value, region if isinstance(region, str) else None, where, fax=kind == "fax"
+                )
                 if isinstance(parent, dict):
                     parent[path[-1][0]] = e164
                 tests = TEST_FAX_NUMBERS if kind == "fax" else TEST_PHONE_NUMBERS
@@ -142,7 +142,9 @@ def check_send(tool: CompiledTool, arguments: dict[str, Any], policy: SendPolicy
                 country = str(item.get("address_country") or "").upper() or None
                 code = str(item.get("address_postal_code") or "")
                 shown = ", ".join(str(item[k]) for k in ("address_name", "address_postal_code") if item.get(k))
-                recipients.append(Recipient(kind, where, f"{shown} {country or ''}".strip(), country, is_test=code in TEST_POSTCODES))
+                recipients.append(
+                    Recipient(kind, where, f"{shown} {country or ''}".strip(), country, is_test=code in TEST_POSTCODES)
+                )
             elif kind == "list":
                 list_ids.append(str(value))
                 recipients.append(Recipient(kind, where, f"contact list {value}", count=0))
@@ -162,13 +164,15 @@ def _apply_policy(recipients: list[Recipient], policy: SendPolicy) -> None:
         for r in recipients:
             if r.kind in ("list", "area"):
                 raise GuardrailError(
-                    "REFUSED", f"{r.where}: only ClickSend test recipients are allowed (--test-numbers-only); "
-                    "a contact list or area cannot be checked, send to test numbers directly"
+                    "REFUSED",
+                    f"{r.where}: only ClickSend test recipients are allowed (--test-numbers-only); "
+                    "a contact list or area cannot be checked, send to test numbers directly",
                 )
             if not r.is_test:
                 raise GuardrailError(
-                    "REFUSED", f"{r.where}: {r.value} is not a ClickSend test recipient and the server only allows "
-                    "those (--test-numbers-only); test numbers are e.g. +61411111111"
+                    "REFUSED",
+                    f"{r.where}: {r.value} is not a ClickSend test recipient and the server only allows "
+                    "those (--test-numbers-only); test numbers are e.g. +61411111111",
                 )
     if policy.allowed_countries:
         allowed = ", ".join(sorted(policy.allowed_countries))
@@ -177,13 +181,15 @@ def _apply_policy(recipients: list[Recipient], policy: SendPolicy) -> None:
                 continue
             if r.kind in ("list", "area"):
                 raise GuardrailError(
-                    "REFUSED", f"{r.where}: sends are limited to {allowed} and a {r.kind} cannot be checked; "
-                    "send to individual recipients instead"
+                    "REFUSED",
+                    f"{r.where}: sends are limited to {allowed} and a {r.kind} cannot be checked; "
+                    "send to individual recipients instead",
                 )
             if r.country not in policy.allowed_countries:
                 raise GuardrailError(
-                    "REFUSED", f"{r.where}: {r.value} is in {r.country or 'an unknown country'}; sends are limited "
-                    f"to {allowed} (--allowed-countries)"
+                    "REFUSED",
+                    f"{r.where}: {r.value} is in {r.country or 'an unknown country'}; sends are limited "
+                    f"to {allowed} (--allowed-countries)",
                 )
     check_count(recipients, policy)
 
@@ -192,8 +198,9 @@ def check_count(recipients: list[Recipient], policy: SendPolicy) -> None:
     total = sum(r.count for r in recipients)
     if total > policy.max_recipients:
         raise GuardrailError(
-            "REFUSED", f"this send reaches {total} recipients; the server allows at most {policy.max_recipients} "
-            "per call (--max-recipients). Split it into smaller sends."
+            "REFUSED",
+            f"this send reaches {total} recipients; the server allows at most {policy.max_recipients} "
+            "per call (--max-recipients). Split it into smaller sends.",
         )
 
 

@@ -1,4 +1,4 @@
-"""The HTTP client for ClickSend calls: the only module that imports httpx2 and the only one that touches the network."""
+"""The HTTP client for ClickSend calls: the only module that imports httpx2, the only one that touches the network."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from .http import HttpResponse, TransportFailure
@@ -95,7 +94,9 @@ async def _retry(
         what = (
             f"status {outcome.result().status}"
             if outcome is not None and not outcome.failed
-            else type(outcome.exception()).__name__ if outcome is not None else "?"
+            else type(outcome.exception()).__name__
+            if outcome is not None
+            else "?"
         )
         sleep = state.next_action.sleep if state.next_action else 0.0
         log.info("retry attempt=%d after=%s wait_s=%.2f", state.attempt_number + 1, what, sleep)

@@ -60,7 +60,8 @@ class Selection:
         unknown = sorted((set(self.tools) | set(self.exclude)) - set(tools))
         if unknown:
             raise ConfigError(
-                f"unknown tool name(s) {', '.join(unknown)}; list the valid ones with: clicksend-mcp tools --toolsets all"
+                f"unknown tool name(s) {', '.join(unknown)}; "
+                "list the valid ones with: clicksend-mcp --toolsets all tools"
             )
         if self.read_only:
             writes = sorted(n for n in self.tools if not tools[n].read_only)
@@ -78,9 +79,7 @@ class Selection:
 
     def apply(self, tools: Mapping[str, CompiledTool]) -> dict[str, CompiledTool]:
         return {
-            name: tool
-            for name, tool in tools.items()
-            if self._chosen(tool) and (tool.read_only or not self.read_only)
+            name: tool for name, tool in tools.items() if self._chosen(tool) and (tool.read_only or not self.read_only)
         }
 
     def why_hidden(self, name: str, tools: Mapping[str, CompiledTool]) -> str:

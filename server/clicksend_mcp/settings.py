@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     backend: Backend | None = Field(default=None, validation_alias=_env("backend", "CLICKSEND_BACKEND"))
-    clicksend_username: str | None = Field(default=None, validation_alias=_env("clicksend_username", "CLICKSEND_USERNAME"))
+    clicksend_username: str | None = Field(
+        default=None, validation_alias=_env("clicksend_username", "CLICKSEND_USERNAME")
+    )
     clicksend_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("clicksend_api_key", "CLICKSEND_API_KEY")
     )
@@ -54,7 +56,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias=_env("host", "CLICKSEND_MCP_HOST"))
     port: int = Field(default=8000, ge=0, le=65535, validation_alias=_env("port", "CLICKSEND_MCP_PORT"))
     auth_token: SecretStr | None = Field(default=None, validation_alias=_env("auth_token", "CLICKSEND_MCP_AUTH_TOKEN"))
-    allowed_hosts: str | None = Field(default=None, validation_alias=_env("allowed_hosts", "CLICKSEND_MCP_ALLOWED_HOSTS"))
+    allowed_hosts: str | None = Field(
+        default=None, validation_alias=_env("allowed_hosts", "CLICKSEND_MCP_ALLOWED_HOSTS")
+    )
     allowed_origins: str | None = Field(
         default=None, validation_alias=_env("allowed_origins", "CLICKSEND_MCP_ALLOWED_ORIGINS")
     )
@@ -92,7 +96,10 @@ class Settings(BaseSettings):
     )
     confirm_sends: bool = Field(default=False, validation_alias=_env("confirm_sends", "CLICKSEND_CONFIRM_SENDS"))
     max_result_bytes: int = Field(
-        default=200_000, ge=4_096, le=50_000_000, validation_alias=_env("max_result_bytes", "CLICKSEND_MAX_RESULT_BYTES")
+        default=200_000,
+        ge=4_096,
+        le=50_000_000,
+        validation_alias=_env("max_result_bytes", "CLICKSEND_MAX_RESULT_BYTES"),
     )
 
     @field_validator("allowed_countries")

@@ -30,8 +30,8 @@ def render_markdown(tools: Iterable[CompiledTool]) -> str:
     lines = [
         "# Tool reference",
         "",
-        "Generated from `tool_specs/` by `clicksend-mcp --toolsets all tools --markdown > docs/tools.md`; a test keeps it"
-        " current.",
+        "Generated from `tool_specs/` by `clicksend-mcp --toolsets all tools --markdown > docs/tools.md`;"
+        " a test keeps it current.",
         "",
         f"{len(ordered)} tools in {len(toolsets)} toolsets"
         f" ({sum(1 for t in ordered if t.spec.source.catalogue)} from the CLICKSEND_* catalogue).",
