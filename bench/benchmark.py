@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +25,7 @@ import anyio
 import httpx2
 import mcp_types as types
 from mcp import Client, StdioServerParameters
+from processes import running
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI = ROOT.parent / "shared" / "reference" / "clicksend-openapi.yaml"
@@ -165,26 +165,9 @@ async def timed_calls(call: Callable[[], Awaitable[Any]], count: int) -> float:
 
 @asynccontextmanager
 async def http_server(command: list[str], env: dict[str, str], port: int) -> AsyncIterator[tuple[str, int]]:
-    process = await anyio.open_process(
-        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx2.AsyncClient() as http:
-            with anyio.fail_after(60):
-                while True:
-                    try:
-                        await http.get(url + "/healthz")
-                        break
-                    except httpx2.TransportError:
-                        await anyio.sleep(0.05)
+    async with running(command, env, url + "/healthz") as process:
         yield url, process.pid
-    finally:
-        process.terminate()
-        with anyio.move_on_after(10):
-            await process.wait()
-        if process.returncode is None:
-            process.kill()
 
 
 async def per_call(fake_url: str, count: int, fastmcp_tool: str | None) -> dict[str, Any]:
@@ -250,27 +233,12 @@ async def main(args: argparse.Namespace) -> int:
     runs = 3 if args.quick else args.runs
     calls = 50 if args.quick else args.calls
     fake_port = free_port()
-    fake = await anyio.open_process(
-        [PY, str(ROOT / "bench" / "fake_server.py"), str(fake_port)],
-        env=base_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    EXCLUDED_PIDS.add(fake.pid)
     fake_url = f"http://127.0.0.1:{fake_port}"
     report: dict[str, Any] = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     }
-    try:
-        async with httpx2.AsyncClient() as http:
-            with anyio.fail_after(30):
-                while True:
-                    try:
-                        await http.get(fake_url + "/v3/countries")
-                        break
-                    except httpx2.TransportError:
-                        await anyio.sleep(0.05)
+    async with running([PY, str(ROOT / "bench" / "fake_server.py"), str(fake_port)], base_env(), fake_url) as fake:
+        EXCLUDED_PIDS.add(fake.pid)
         report["cold_start"] = await cold_starts(fake_url, runs)
         report["spec_load_seconds"] = await spec_load(runs)
         command, env = SERVERS["FastMCP from_openapi"](fake_url)
@@ -278,10 +246,6 @@ async def main(args: argparse.Namespace) -> int:
             tool = fastmcp_account_tool(await c.list_tools())
         report["per_call_ms"] = await per_call(fake_url, calls, tool)
         report["throughput_calls_per_s"] = await throughput(fake_url, 2.0 if args.quick else 5.0)
-    finally:
-        fake.terminate()
-        with anyio.move_on_after(5):
-            await fake.wait()
     print_report(report)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

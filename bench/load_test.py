@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -20,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 from mcp import Client
 from mcp.client.sse import sse_client
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+
+from processes import running  # noqa: E402
 
 from fake_clicksend import API_KEY, TEST_NUMBER, USERNAME, FakeClickSend, LoopbackServer, free_port  # noqa: E402
 
@@ -53,27 +53,9 @@ async def server_process(transport: str, base_url: str) -> AsyncIterator[tuple[s
         "CLICKSEND_MAX_RECIPIENTS": "1000",
     }
     command = [sys.executable, "-m", "clicksend_mcp", "--transport", transport, "--port", str(port)]
-    process = await anyio.open_process(
-        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx2.AsyncClient() as http:
-            with anyio.fail_after(30):
-                while True:  # ready once /healthz answers
-                    try:
-                        if (await http.get(f"{url}/healthz")).status_code == 200:
-                            break
-                    except httpx2.TransportError:
-                        pass
-                    await anyio.sleep(0.1)
+    async with running(command, env, f"{url}/healthz") as process:
         yield url, process.pid
-    finally:
-        process.terminate()
-        with anyio.move_on_after(10):
-            await process.wait()
-        if process.returncode is None:
-            process.kill()
 
 
 async def session(url: str, transport: str, calls: int, stats: dict[str, Any], tag: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -16,13 +15,12 @@ from clicksend_mcp.compiler import CompiledTool, compile_tool
 from clicksend_mcp.loader import default_specs_dir, read_spec, spec_files
 from clicksend_mcp.request_builder import build_request, encode_segment
 from clicksend_mcp.spec import find_combinators
+from reference_data import IN_CI, reference
 from schema_values import minimal_arguments
 
 SPECS_DIR = default_specs_dir()
 FILES = spec_files(SPECS_DIR)
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-IN_CI = bool(os.environ.get("CI"))
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -34,15 +32,6 @@ def compiled(path: Path) -> CompiledTool:
     assert not problems, "\n".join(map(str, problems))
     assert spec is not None
     return compile_tool(spec)
-
-
-def reference(name: str) -> Any:
-    path = REFERENCE / name
-    if not path.exists():
-        if IN_CI:
-            pytest.fail(f"{path} is missing: CI runs with ../shared beside the checkout")
-        pytest.skip(f"{path} is not beside this checkout")
-    return json.loads(path.read_text())
 
 
 def test_the_specs_folder_holds_tools() -> None:

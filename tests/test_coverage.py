@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -16,20 +13,10 @@ from clicksend_mcp.request_builder import encode_segment
 from clicksend_mcp.tool_reference import render_markdown
 from conftest import direct_settings
 from fake_clicksend import FakeClickSend
+from reference_data import reference
 from schema_values import minimal_arguments
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "tools.md"
-IN_CI = bool(os.environ.get("CI"))
-
-
-def reference(name: str) -> Any:
-    path = REFERENCE / name
-    if not path.exists():
-        if IN_CI:
-            pytest.fail(f"{path} is missing: CI runs with ../shared beside the checkout")
-        pytest.skip(f"{path} is not beside this checkout")
-    return json.loads(path.read_text())
 
 
 def test_every_catalogue_action_is_a_tool(tools: dict[str, CompiledTool]) -> None:

@@ -8,24 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clicksend_facts import TEST_EMAILS, TEST_FAX_NUMBERS, TEST_PHONE_NUMBERS, TEST_POSTCODES
 from .compiler import CompiledTool, Path
-
-# ClickSend's published test recipients (REST v3 docs): never delivered, never charged.
-TEST_PHONE_NUMBERS = frozenset(
-    {
-        "+61411111111",
-        "+61422222222",
-        "+61433333333",
-        "+61444444444",
-        "+14055555555",
-        "+14055555666",
-        "+447777777777",
-        "+8615555555555",
-    }
-)
-TEST_FAX_NUMBERS = frozenset({"+61261111111", "+61262222222", "+61263333333"})
-TEST_EMAILS = frozenset({"test1@test.com", "test2@test.com", "test3@test.com"})
-TEST_POSTCODES = frozenset({"11111", "22222", "33333"})
 
 TAG_PREFIX = "mcp-"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ..clicksend_facts import TEST_PHONE_NUMBERS
+
 # ISO code -> (name, dialling code). Order is the order GET /countries answers in.
 COUNTRIES: dict[str, tuple[str, str]] = {
     "AF": ("Afghanistan", "93"),
@@ -72,18 +74,7 @@ VOICE_LANGUAGES: dict[str, str] = {
     "zh-cn": "Chinese, Mandarin",
 }
 
-TEST_NUMBERS: frozenset[str] = frozenset(
-    {
-        "+61411111111",
-        "+61422222222",
-        "+61433333333",
-        "+61444444444",
-        "+14055555555",
-        "+14055555666",
-        "+447777777777",
-        "+8615555555555",
-    }
-)
+TEST_NUMBERS = TEST_PHONE_NUMBERS
 
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 

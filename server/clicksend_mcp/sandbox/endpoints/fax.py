@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from ...clicksend_facts import TEST_FAX_NUMBERS
 from ..channels import Channel, Record
 from ..files import export_handler
 from ..inbox import RECEIPTS, mark_read_handler, receipt_handler, receipts_handler, sample_receipt_handler
@@ -11,8 +12,6 @@ from ..message_store import history_handler
 from ..messaging import price_handler, send_handler
 from ..pricing import FAX_PRICES, single_part
 from ..routing import Route
-
-TEST_FAX_NUMBERS = frozenset({"+61261111111", "+61262222222", "+61263333333"})
 
 
 def valid_document_url(value: object) -> bool:
