@@ -103,6 +103,19 @@ def username_taken(call: Call, username: str) -> bool:
     return any(str(name).lower() == wanted for name in names)
 
 
+def main_subaccount(fields: Record) -> Record:
+    """The account's main user, as a new account (signed up or created by a reseller) starts with it."""
+    return {
+        "api_username": fields["username"],
+        "email": fields["user_email"],
+        "phone_number": fields["user_phone"],
+        "first_name": fields["user_first_name"],
+        "last_name": fields["user_last_name"],
+        "api_key": new_api_key(),
+        "is_main": 1,
+    }
+
+
 @route("POST", "/account")
 def sign_up(call: Call) -> Reply:
     """A new, separate account: inactive until activated with the code sent by PUT /account-verify/send."""
@@ -122,15 +135,7 @@ def sign_up(call: Call) -> Reply:
             "account_billing_email": fields["user_email"],
             "timezone": "Australia/Melbourne",
             "_currency": dict(CURRENCY),
-            "_subaccount": {
-                "api_username": fields["username"],
-                "email": fields["user_email"],
-                "phone_number": fields["user_phone"],
-                "first_name": fields["user_first_name"],
-                "last_name": fields["user_last_name"],
-                "api_key": new_api_key(),
-                "is_main": 1,
-            },
+            "_subaccount": main_subaccount(fields),
         }
     )
     return Reply(record, "New account has been created.")

@@ -11,8 +11,7 @@ from ..envelope import Reply, SandboxError, bad_request, missing_fields, not_fou
 from ..listing import listing
 from ..routing import Route, route
 from ..state import CURRENCY
-from .account import SIGN_UP_FIELDS, check_account_fields, username_taken
-from .subaccounts import new_api_key
+from .account import SIGN_UP_FIELDS, check_account_fields, main_subaccount, username_taken
 
 SETTINGS = (
     "subdomain",
@@ -76,15 +75,7 @@ def _client_record(call: Call, fields: Record) -> Record:
         "auto_recharge": 0,
         "date_sign_up": call.now,
         "_currency": dict(CURRENCY),
-        "_subaccount": {
-            "api_username": fields["username"],
-            "email": fields["user_email"],
-            "phone_number": fields["user_phone"],
-            "first_name": fields["user_first_name"],
-            "last_name": fields["user_last_name"],
-            "api_key": new_api_key(),
-            "is_main": 1,
-        },
+        "_subaccount": main_subaccount(fields),
     }
 
 
