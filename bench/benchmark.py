@@ -28,7 +28,7 @@ from mcp import Client, StdioServerParameters
 from processes import running
 
 ROOT = Path(__file__).resolve().parents[1]
-OPENAPI = ROOT.parent / "shared" / "reference" / "clicksend-openapi.yaml"
+OPENAPI = ROOT / "reference" / "clicksend-openapi.yaml"
 USERNAME, API_KEY = "bench-user", "BENCH-KEY-0123456789"
 PY = sys.executable
 

@@ -1,17 +1,13 @@
-"""The project's reference data (../shared/reference beside the checkout): the catalogue, the action map, the specs."""
+"""The project's reference data (`reference/` in this repository): the catalogue, the action map, the specs."""
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-IN_CI = bool(os.environ.get("CI"))
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
 
 @functools.cache
@@ -20,10 +16,8 @@ def _load(name: str) -> Any:
 
 
 def reference(name: str) -> Any:
-    """A reference file, parsed once. Missing: fail in CI (it runs with ../shared beside it), else skip."""
+    """A reference file, parsed once. It ships with the repository, so a missing file is an error, never a skip."""
     path = REFERENCE / name
     if not path.exists():
-        if IN_CI:
-            pytest.fail(f"{path} is missing: CI runs with ../shared beside the checkout")
-        pytest.skip(f"{path} is not beside this checkout")
+        raise FileNotFoundError(f"{path} is missing: the reference data ships in reference/ with the repository")
     return _load(name)
