@@ -31,7 +31,7 @@ SEND = "CLICKSEND_CREATE_SMS_SEND"
 # --- hostile arguments --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["../account", "%2e%2e", "1/../../x", "a?b=c", "#", "..", "ünï/cødé", "x" * 5000])
+@pytest.mark.parametrize("value", ["../account", "%2e%2e", "1/../../x", "a?b=c", "#", "..", "ünï/cødé", "x" * 2048])
 async def test_a_hostile_path_value_stays_in_its_segment(tools: dict[str, CompiledTool], value: str) -> None:
     fake = FakeClickSend()
     dispatcher = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)

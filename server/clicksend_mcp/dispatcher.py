@@ -18,7 +18,7 @@ from .backends import BackendConfig
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
-from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
 
@@ -115,7 +115,10 @@ class Dispatcher:
             return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
-        size = results.json_size(args)
+        try:
+            size = results.json_size(args)
+        except ValueError:  # an integer too long to print: the checks below name it
+            size = 0
         if size > self.max_argument_bytes:
             prepared.outcome = results.invalid_arguments(
                 [f"arguments: {size} bytes is more than the {self.max_argument_bytes} this server accepts"]
@@ -135,7 +138,7 @@ class Dispatcher:
                 await self._check_list_sizes(prepared.send)
             prepared.arguments = args
             prepared.request = build_request(tool, args)
-        except PathValueError as exc:
+        except RequestValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
@@ -237,21 +240,38 @@ class Dispatcher:
         assert request is not None
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        lookup = (
+            results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
+        )
         try:
             response = await send_with_retries(
                 lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
             )
         except TransportFailure as failure:
-            if send is not None:
-                return results.send_failure(failure, tool.guard, send.tag)
+            if lookup is not None:
+                return results.send_failure(failure, lookup)
             return results.from_transport_failure(failure)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
+            if lookup is not None:  # the request may have left before the failure
+                return results.outcome_unknown("The server failed while sending", lookup)
             return results.internal_error()
-        if prepared is not None:
-            prepared.clean_body = not self.redactor.could_leak(response.body)
-            prepared.body_bytes = len(response.body)
-        return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
+        try:
+            if prepared is not None:
+                prepared.clean_body = not self.redactor.could_leak(response.body)
+                prepared.body_bytes = len(response.body)
+            return results.from_response(response, unwrap=tool.spec.response.unwrap == "data", lookup=lookup)
+        except Exception:  # the answer arrived: for a send, whatever it said, it may have gone out
+            log.exception("call tool=%s: ClickSend's answer could not be read", tool.name)
+            if prepared is not None:
+                prepared.clean_body = False
+            if lookup is not None:
+                return results.outcome_unknown(
+                    f"ClickSend answered HTTP {response.status} in a form the server could not read",
+                    lookup,
+                    http_code=response.status,
+                )
+            return results.internal_error()
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
@@ -265,7 +285,7 @@ class Dispatcher:
             return None
         try:
             request = build_request(price_tool, arguments)
-        except PathValueError:
+        except RequestValueError:
             return None
         return await self._send(price_tool, request, None)
 
