@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, TEST_NUMBER, USERNAME
-from faulty_clicksend import Canned, FaultyClickSend, envelope, faulty_clicksend
+from faulty_clicksend import Canned, envelope, faulty_clicksend
 from test_e2e import console_script, run_cli
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

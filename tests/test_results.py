@@ -175,9 +175,26 @@ def test_the_redactor_hides_secret_values_and_secret_keys() -> None:
 def test_secret_keys_are_redacted_in_any_case_or_style() -> None:
     redactor = Redactor([])
     names = [
-        "token", "api_token", "access_token", "refresh_token", "sessionToken", "client_secret", "secret",
-        "authorization", "Proxy-Authorization", "private_key", "PRIVATE-KEY", "password", "newPassword", "api_key",
-        "X-Api-Key", "apiKey", "auth", "secret_key", "aws_access_key", "Set-Cookie",
+        "token",
+        "api_token",
+        "access_token",
+        "refresh_token",
+        "sessionToken",
+        "client_secret",
+        "secret",
+        "authorization",
+        "Proxy-Authorization",
+        "private_key",
+        "PRIVATE-KEY",
+        "password",
+        "newPassword",
+        "api_key",
+        "X-Api-Key",
+        "apiKey",
+        "auth",
+        "secret_key",
+        "aws_access_key",
+        "Set-Cookie",
     ]
     redacted = redactor.value({name: "v4lue" for name in names})
     assert redacted == {name: "[REDACTED]" for name in names}

@@ -42,7 +42,9 @@ _SEPARATORS = str.maketrans("", "", "_-. ")
 # A key is a quoted string: the word must end it (trailing separators allowed), so "tokens" in prose does not count.
 _SEP = b"[-_. ]*"
 _NAME_PATTERNS = [_SEP.join(re.escape(bytes([c])) for c in s.encode()) + _SEP + b'"' for s in SECRET_NAME_SUFFIXES]
-_NAME_PATTERNS += [b'"' + _SEP + _SEP.join(re.escape(bytes([c])) for c in s.encode()) + _SEP + b'"' for s in SECRET_NAMES]
+_NAME_PATTERNS += [
+    b'"' + _SEP + _SEP.join(re.escape(bytes([c])) for c in s.encode()) + _SEP + b'"' for s in SECRET_NAMES
+]
 
 
 def is_secret_name(key: str) -> bool:
@@ -76,9 +78,7 @@ class Redactor:
             if secret and len(secret) >= 6:
                 forms |= {f for f in secret_forms(secret) if len(f) >= 6}
         self._forms = sorted(forms, key=len, reverse=True)  # longest first: a form inside another is still covered
-        self._pattern = (
-            re.compile("|".join(re.escape(f) for f in self._forms), re.IGNORECASE) if self._forms else None
-        )
+        self._pattern = re.compile("|".join(re.escape(f) for f in self._forms), re.IGNORECASE) if self._forms else None
         # Risky raw text: any secret form, any secret-named key word, or a backslash (a JSON escape such as \u005f
         # could hide either from this search while the parser restores it).
         risky = [b"\\\\", *_NAME_PATTERNS, *(re.escape(f.encode()) for f in self._forms)]
@@ -87,14 +87,14 @@ class Redactor:
     def could_leak(self, body: bytes) -> bool:
         """False when a raw answer provably holds no secret: then its parsed form needs no walk.
 
-        The search runs on UTF-8 bytes; any other encoding the JSON parser accepts (UTF-16/32, a BOM) or bytes that
-        do not decode always get the full walk.
+        The search runs on UTF-8 bytes (bytes that are not UTF-8 do not parse, so nothing of them reaches a result);
+        any other encoding the JSON parser accepts (UTF-16, UTF-32, a BOM) always gets the full walk.
         """
         try:
             encoding = json.detect_encoding(body)
         except Exception:  # detect_encoding only inspects the first bytes; be safe whatever it meets
             return True
-        if encoding != "utf-8" or not body.isascii() and _not_utf8(body):
+        if encoding != "utf-8":
             return True
         return self._risky.search(body) is not None
 
@@ -124,11 +124,3 @@ class Redactor:
 
 def _holds_something(value: Any) -> bool:
     return value is not None and not isinstance(value, bool) and value != "" and value != [] and value != {}
-
-
-def _not_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False

@@ -63,7 +63,6 @@ SUCCESS_CODES = frozenset({"SUCCESS"})
 _ACCEPTED_STATUSES = frozenset({"SUCCESS", "QUEUED", "SENT", "SCHEDULED", "DELIVERED"})
 
 
-
 def _result(
     successful: bool,
     data: Any = None,
@@ -299,8 +298,7 @@ def outcome_unknown(what: str, lookup: SendLookup, http_code: int | None = None)
             how += f" (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
     result = _result(
         False,
-        error=f"{what}, so ClickSend may have accepted the send: the outcome is unknown and it was not retried. "
-        f"{how}.",
+        error=f"{what}, so ClickSend may have accepted the send: the outcome is unknown and it was not retried. {how}.",
         error_code="OUTCOME_UNKNOWN",
         http_code=http_code,
     )

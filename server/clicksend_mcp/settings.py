@@ -180,4 +180,3 @@ class Settings(BaseSettings):
             "or MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway, "
             "or try every tool with no account: --backend sandbox (or CLICKSEND_BACKEND=sandbox)."
         )
-
