@@ -38,13 +38,12 @@ SECRET_NAME_SUFFIXES = (
 )
 SECRET_NAMES = frozenset({"auth", "pwd", "cookie", "setcookie"})
 _SEPARATORS = str.maketrans("", "", "_-. ")
-# Bytes that might spell a secret-named key in a raw answer, separators allowed between letters.
-# A key is a quoted string: the word must end it (trailing separators allowed), so "tokens" in prose does not count.
-_SEP = b"[-_. ]*"
-_NAME_PATTERNS = [_SEP.join(re.escape(bytes([c])) for c in s.encode()) + _SEP + b'"' for s in SECRET_NAME_SUFFIXES]
-_NAME_PATTERNS += [
-    b'"' + _SEP + _SEP.join(re.escape(bytes([c])) for c in s.encode()) + _SEP + b'"' for s in SECRET_NAMES
-]
+_SEPARATOR_BYTES = b"_-. "
+# What a raw answer is searched for, after lower-casing it and deleting separators (the same done to each needle):
+# deleting characters keeps every occurrence findable, so the search can only over-report, never miss.
+# A key is a quoted string: a secret word must end it, so "tokens" in prose does not count.
+_NAME_NEEDLES = [s.encode() + b'"' for s in SECRET_NAME_SUFFIXES]
+_NAME_NEEDLES += [b'"' + s.encode() + b'"' for s in SECRET_NAMES]
 
 
 def is_secret_name(key: str) -> bool:
@@ -79,10 +78,11 @@ class Redactor:
                 forms |= {f for f in secret_forms(secret) if len(f) >= 6}
         self._forms = sorted(forms, key=len, reverse=True)  # longest first: a form inside another is still covered
         self._pattern = re.compile("|".join(re.escape(f) for f in self._forms), re.IGNORECASE) if self._forms else None
-        # Risky raw text: any secret form, any secret-named key word, or a backslash (a JSON escape such as \u005f
-        # could hide either from this search while the parser restores it).
-        risky = [b"\\\\", *_NAME_PATTERNS, *(re.escape(f.encode()) for f in self._forms)]
-        self._risky = re.compile(b"|".join(risky), re.IGNORECASE)
+        # Risky raw text: any secret form, any secret-named key, or a backslash (a JSON escape such as \u005f could
+        # hide either from this search while the parser restores it).
+        needles = {f.encode().lower().translate(None, _SEPARATOR_BYTES) for f in self._forms}
+        self._needles = sorted({b"\\", *_NAME_NEEDLES, *(n for n in needles if n)}, key=len, reverse=True)
+        self._keys: dict[str, tuple[str, bool]] = {}  # key -> (redacted key, secret-named): keys repeat per item
 
     def could_leak(self, body: bytes) -> bool:
         """False when a raw answer provably holds no secret: then its parsed form needs no walk.
@@ -96,7 +96,8 @@ class Redactor:
             return True
         if encoding != "utf-8":
             return True
-        return self._risky.search(body) is not None
+        folded = body.lower().translate(None, _SEPARATOR_BYTES)
+        return any(needle in folded for needle in self._needles)
 
     def text(self, value: str) -> str:
         if self._pattern is None:
@@ -109,17 +110,22 @@ class Redactor:
         if isinstance(value, dict):
             out: dict[Any, Any] = {}
             for k, v in value.items():
-                key = self.text(k) if isinstance(k, str) else k
+                key, secret_named = self._key(k) if isinstance(k, str) else (k, False)
                 while key in out:  # two secrets as keys must not collapse into one entry
                     key = f"{key}#"
-                if isinstance(k, str) and is_secret_name(k) and _holds_something(v):
-                    out[key] = REDACTED
-                else:
-                    out[key] = self.value(v)
+                out[key] = REDACTED if secret_named and _holds_something(v) else self.value(v)
             return out
         if isinstance(value, list):
             return [self.value(v) for v in value]
         return value
+
+    def _key(self, key: str) -> tuple[str, bool]:
+        known = self._keys.get(key)
+        if known is None:
+            known = (self.text(key), is_secret_name(key))
+            if len(self._keys) < 4096:  # answers reuse a few dozen names; a hostile one cannot grow this forever
+                self._keys[key] = known
+        return known
 
 
 def _holds_something(value: Any) -> bool:

@@ -250,7 +250,23 @@ def _parse_json(body: bytes) -> tuple[bool, Any, list[str]]:
             value = json.loads(text, parse_constant=_no_constant, parse_float=finite, parse_int=long_int)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return False, None, []
-    return True, _cut_depth(value, 0, notes), sorted(notes)
+    if (text.count("{") + text.count("[") > MAX_DEPTH) and _nests_deeper(value, MAX_DEPTH):
+        value = _cut_depth(value, 0, notes)
+    return True, value, sorted(notes)
+
+
+def _nests_deeper(value: Any, limit: int) -> bool:
+    """Whether containers nest past `limit` levels: level by level, so no recursion and no rebuilt copies."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend([c for c in children if isinstance(c, (dict, list))])
+        if not below:
+            return False
+        level = below
+    return bool(level)
 
 
 def _cut_depth(value: Any, depth: int, notes: set[str]) -> Any:
