@@ -243,7 +243,7 @@ class Confirmation:
                 lines.append(f"Quoted cost: {price} {currency}".rstrip())
         else:
             lines.append("Quoted cost: not available")
-        return "\n".join(lines)
+        return self.dispatcher.redactor.text("\n".join(lines))  # the form leaves the server like a result
 
 
 CONFIRM_SCHEMA: dict[str, Any] = {
