@@ -111,6 +111,18 @@ async def test_a_send_is_not_retried_on_503(tools: dict[str, CompiledTool]) -> N
     assert len(fake.received) == 1
 
 
+@pytest.mark.parametrize("fault", ["status:500", "status:502", "status:504", "html200", "array", "empty"])
+async def test_a_send_without_a_definite_answer_is_outcome_unknown_with_its_tag(
+    tools: dict[str, CompiledTool], fault: str
+) -> None:
+    async with against(tools, fault, "ok") as (dispatcher, fake):
+        result = await dispatcher.call(SEND, MESSAGE)
+    assert_normalized(result)
+    assert result["error_code"] == "OUTCOME_UNKNOWN" and result["tag"] in result["error"]
+    assert "CLICKSEND_GET_SMS_HISTORY" in result["error"] and "try again" not in result["error"]
+    assert len(fake.received) == 1
+
+
 async def test_a_send_is_not_retried_on_429(tools: dict[str, CompiledTool]) -> None:
     async with against(tools, "status:429:0", "ok") as (dispatcher, fake):
         result = await dispatcher.call(SEND, MESSAGE)
