@@ -11,7 +11,8 @@ from jsonschema import Draft202012Validator
 from clicksend_mcp import results
 from clicksend_mcp.compiler import RESULT_SCHEMA
 from clicksend_mcp.http import HttpResponse, TransportFailure
-from clicksend_mcp.results import Redactor, from_response, from_transport_failure, invalid_arguments
+from clicksend_mcp.redaction import Redactor
+from clicksend_mcp.results import from_response, from_transport_failure, invalid_arguments
 
 VALIDATE = Draft202012Validator(RESULT_SCHEMA).validate
 

@@ -18,6 +18,7 @@ from .backends import BackendConfig
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
+from .redaction import Redactor
 from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
@@ -80,7 +81,7 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
-        self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self.redactor = Redactor([*backend.secrets, *extra_secrets])
         self._in_flight = 0
         self._idle: anyio.Event | None = None
 

@@ -10,9 +10,7 @@ from typing import Any
 
 from .compiler import Path
 from .http import HttpResponse, TransportFailure
-from .redaction import REDACTED, Redactor, decode_body
-
-__all__ = ["REDACTED", "Redactor"]  # re-exported: the redactor used to live here
+from .redaction import decode_body
 
 DEFAULT_MAX_RESULT_BYTES = 200_000
 UNTRUSTED_NOTE = (
