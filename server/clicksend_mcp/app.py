@@ -219,6 +219,8 @@ class Confirmation:
         return self.dispatcher.finish_declined(prepared, "NOT_CONFIRMED", why)
 
     async def _message(self, prepared: PreparedCall) -> str:
+        if prepared.send is None or prepared.tool.spec.api != "clicksend":  # not a ClickSend send
+            return self.dispatcher.confirmation_text(prepared)
         tool, args = prepared.tool, prepared.arguments
         lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
         recipients = [r.value for r in prepared.send.recipients] if prepared.send else []

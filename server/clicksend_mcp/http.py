@@ -97,6 +97,7 @@ class ClickSendHttp:
                 url,
                 params=list(request.query) or None,
                 json=request.json_body,
+                headers=dict(request.headers) or None,
             ) as response:
                 chunks: list[bytes] = []
                 size = 0

@@ -117,6 +117,20 @@ def dry_run(data: dict[str, Any]) -> dict[str, Any]:
     return _result(True, data=data, response_msg="Dry run: nothing was sent.")
 
 
+def answered(
+    successful: bool,
+    data: Any = None,
+    *,
+    error: str | None = None,
+    error_code: str | None = None,
+    http_code: int | None = None,
+    response_code: str | None = None,
+    response_msg: str | None = None,
+) -> dict[str, Any]:
+    """A result in the common shape from an API other than ClickSend's (the backends' own normalizers)."""
+    return _result(successful, data, error, error_code, http_code, response_code, response_msg)
+
+
 def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: str | None) -> dict[str, Any]:
     """A send whose request failed: either provably unsent, or of unknown outcome (never resent automatically)."""
     if not failure.may_have_arrived:

@@ -8,6 +8,9 @@ from ..http import ClickSendHttp, basic_token
 from ..settings import Settings
 from .base import BackendConfig, timeouts_of
 
+APIS = frozenset({"clicksend"})
+TOOLSETS: tuple[str, ...] = ()
+
 
 def build(settings: Settings, *, asgi_app: Any = None) -> BackendConfig:
     assert settings.clicksend_username and settings.clicksend_api_key  # resolved_backend checked both

@@ -8,6 +8,9 @@ from ..http import ClickSendHttp, basic_token
 from ..settings import SANDBOX_URL, Settings
 from .base import BackendConfig, timeouts_of
 
+APIS = frozenset({"clicksend"})
+TOOLSETS: tuple[str, ...] = ()
+
 
 def build(settings: Settings, *, sandbox_app: Any = None) -> BackendConfig:
     if sandbox_app is None:
