@@ -102,6 +102,18 @@ class Dispatcher:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
 
+    def unsupported(self, name: str) -> dict[str, Any] | None:
+        """The NOT_SUPPORTED_BY_BACKEND result for a known tool this backend cannot run (naming those that can)."""
+        known = self.all_tools.get(name)
+        if known is None or self.backend.serves(known.spec.api):
+            return None
+        serving = backends_serving(known.spec.api)
+        return results.refused(
+            "NOT_SUPPORTED_BY_BACKEND",
+            f"{name} is not available with the {self.backend.name} backend; it runs with the "
+            f"{' or '.join(serving)} backend (choose it with --backend or CLICKSEND_BACKEND)",
+        )
+
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
     ) -> dict[str, Any]:
@@ -110,15 +122,10 @@ class Dispatcher:
         return await self.execute(prepared, progress)
 
     async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
-        known = self.all_tools.get(name)
-        if known is not None and not self.backend.serves(known.spec.api):
-            prepared = PreparedCall(known, {})
-            serving = backends_serving(known.spec.api)
-            prepared.outcome = results.refused(
-                "NOT_SUPPORTED_BY_BACKEND",
-                f"{name} is not available with the {self.backend.name} backend; it runs with the "
-                f"{' or '.join(serving)} backend (choose it with --backend or CLICKSEND_BACKEND)",
-            )
+        unsupported = self.unsupported(name)
+        if unsupported is not None:
+            prepared = PreparedCall(self.all_tools[name], {})
+            prepared.outcome = unsupported
             return prepared
         tool = self.get(name)
         if arguments is not None and not isinstance(arguments, Mapping):

@@ -59,10 +59,17 @@ def normalize(response: HttpResponse, unwrap: bool) -> dict[str, Any]:
     code = _APP_CODES.get(str(app_code)) if app_code else None
     if response.truncated:
         code, said = "UPSTREAM_ERROR", "the answer was larger than the server accepts"
-    code = code or _HTTP_CODES.get(status) or ("UPSTREAM_ERROR" if status >= 500 or not is_json else "BAD_REQUEST")
+    code = code or _HTTP_CODES.get(status)
+    if code is None:
+        # Another 4xx, or a 2xx whose envelope says no: the request was refused. A 5xx, or a 2xx without the
+        # {"status", "result"} envelope: SkillBoss misbehaved.
+        refused = 400 <= status < 500 or (envelope is not None and status < 300)
+        code = "BAD_REQUEST" if refused else "UPSTREAM_ERROR"
     what = f"SkillBoss answered HTTP {status}"
     if state:
         what += f" with status {state}"
+    elif is_json and status < 300:
+        what += " without its status envelope"
     if said:
         what += f": {said}"
     elif not is_json:
