@@ -17,7 +17,7 @@ from mcp import Client
 
 from fake_clicksend import TEST_NUMBER, LoopbackServer, free_port
 from fake_gateways import CONNECTION_A, CONNECTION_B, MATON_KEY, SKILLBOSS_KEY, TEMPLATE_ID, FakeMaton, FakeSkillBoss
-from test_e2e import TIMEOUT, console_script
+from test_e2e import TIMEOUT, console_script, run_cli
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -151,3 +151,15 @@ async def test_a_skillboss_key_alone_sends_a_templated_sms_and_verifies_a_passco
     stderr = b"".join(log).decode(errors="replace")
     assert "backend=skillboss" in stderr
     assert SKILLBOSS_KEY not in stderr and SKILLBOSS_KEY not in json.dumps(produced)
+
+
+def test_the_tools_command_lists_what_the_configured_backend_serves() -> None:
+    done = run_cli("tools", env={"SKILLBOSS_API_KEY": SKILLBOSS_KEY})
+    assert done.returncode == 0, done.stderr
+    assert sorted(line.split()[0] for line in done.stdout.splitlines()) == [
+        "CLICKSEND_SKILLBOSS_CHECK_VERIFICATION",
+        "CLICKSEND_SKILLBOSS_SEND_TEMPLATED_SMS",
+        "CLICKSEND_SKILLBOSS_SEND_VERIFICATION",
+    ]
+    maton = run_cli("--toolsets", "maton", "tools", env={"MATON_API_KEY": MATON_KEY})
+    assert len(maton.stdout.splitlines()) == 4 and MATON_KEY not in maton.stdout + maton.stderr

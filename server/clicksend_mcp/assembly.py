@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .backends import build_backend, toolsets_of
+from .backends import BACKENDS, build_backend, toolsets_of
 from .compiler import MATON_CONNECTION_PARAM, CompiledTool, compile_tools, with_param
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
@@ -75,6 +75,15 @@ def selection_of(settings: Settings, backend: str | None = None) -> Selection:
     return Selection.from_names(
         settings.toolsets, settings.tools, settings.exclude_tools, settings.read_only, defaults=defaults
     )
+
+
+def served_tools(settings: Settings, selection: Selection, tools: dict[str, CompiledTool]) -> dict[str, CompiledTool]:
+    """The selected tools the settings' backend can run (every selected tool when no backend is configured yet)."""
+    try:
+        apis = BACKENDS[settings.resolved_backend()].APIS
+    except ConfigError:
+        return selection.apply(tools)
+    return {n: t for n, t in selection.apply(tools).items() if t.spec.api in apis}
 
 
 def policy_of(settings: Settings) -> SendPolicy:

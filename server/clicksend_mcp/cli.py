@@ -208,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ns.command or "serve"
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
     try:
-        from .assembly import build_dispatcher, load_tools, selection_of
+        from .assembly import build_dispatcher, load_tools, selection_of, served_tools
 
         if command == "serve":
             settings.check_http_exposure()
@@ -216,9 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "tools":
             selection = selection_of(settings)
             selection.validate(tools)
+            served = served_tools(settings, selection, tools)
             if ns.size:
-                return _print_size(tools, selection.apply(tools), discovery=settings.discovery)
-            return _print_tools(selection.apply(tools), as_json=ns.json, as_markdown=ns.markdown)
+                return _print_size(tools, served, discovery=settings.discovery)
+            return _print_tools(served, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")

@@ -135,7 +135,7 @@ def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: st
     """A send whose request failed: either provably unsent, or of unknown outcome (never resent automatically)."""
     if not failure.may_have_arrived:
         result = from_transport_failure(failure)
-        result["error"] += " The request never reached ClickSend: nothing was sent, and it is safe to try again."
+        result["error"] += " The request never arrived: nothing was sent, and it is safe to try again."
         return result
     how = "Before sending again, check whether it went out"
     if guard is not None and guard.history_tool:
@@ -144,8 +144,8 @@ def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: st
             how += f" (look for custom_string {tag!r}; q=custom_string:{tag})"
     result = _result(
         False,
-        error=f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted, so ClickSend may "
-        f"have accepted it: the outcome is unknown and it was not retried. {how}.",
+        error=f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted, so it may "
+        f"have been accepted: the outcome is unknown and it was not retried. {how}.",
         error_code="OUTCOME_UNKNOWN",
     )
     if tag:

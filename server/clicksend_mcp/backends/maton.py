@@ -44,8 +44,16 @@ def build(settings: Settings, *, asgi_app: Any = None) -> BackendConfig:
     gateway_headers = dict(headers)
     if settings.maton_connection:
         gateway_headers["Maton-Connection"] = settings.maton_connection
-    gateway = ClickSendHttp(settings.maton_base_url, headers=gateway_headers, timeouts=timeouts, asgi_app=asgi_app)
-    control = ClickSendHttp(settings.maton_ctrl_base_url, headers=headers, timeouts=timeouts, asgi_app=asgi_app)
+    gateway = ClickSendHttp(
+        settings.maton_base_url,
+        headers=gateway_headers,
+        timeouts=timeouts,
+        asgi_app=asgi_app,
+        service="the Maton gateway",
+    )
+    control = ClickSendHttp(
+        settings.maton_ctrl_base_url, headers=headers, timeouts=timeouts, asgi_app=asgi_app, service="Maton"
+    )
     return BackendConfig(
         "maton",
         gateway,

@@ -34,6 +34,7 @@ def build(settings: Settings, *, asgi_app: Any = None) -> BackendConfig:
         headers={"Authorization": f"Bearer {key}"},
         timeouts=timeouts_of(settings),
         asgi_app=asgi_app,
+        service="SkillBoss",
     )
     return BackendConfig(
         "skillboss", http, (key,), apis={"skillboss": http}, normalizers={"skillboss": normalize}, toolsets=TOOLSETS
