@@ -1,5 +1,6 @@
 """The backends: one module each (direct, maton, skillboss, sandbox); this one picks the module the settings name
-and says which backends serve an API. A new backend is one module here plus its line in BACKENDS."""
+and says which backends serve an API. A new backend is one module here, its line in BACKENDS and its settings
+(settings.py, cli.py); no other backend changes."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def _parse(body: bytes) -> tuple[bool, Any]:
 
 
 def _gateway_problem(status: int, text: str) -> str | None:
-    """Which of the gateway's own failures an answer is (the seed's troubleshooting cases), or None."""
+    """Which of the gateway's own failures an answer is (Maton's troubleshooting cases), or None."""
     lowered = text.lower()
     if status == 401 or "api key" in lowered or "api_key" in lowered:
         return INVALID_KEY

@@ -15,7 +15,7 @@ APIS = frozenset({"skillboss"})
 TOOLSETS = ("skillboss",)
 
 _HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: "RATE_LIMITED"}
-# The response codes the seed lists, as our stable codes.
+# The response codes SkillBoss's ClickSend guide lists, as our stable codes.
 _APP_CODES = {"FORBIDDEN": "FORBIDDEN", "BAD_REQUEST": "BAD_REQUEST", "INVALID_RECIPIENT": "BAD_REQUEST"}
 _HINTS = {
     "UNAUTHORIZED": "Check SKILLBOSS_API_KEY (copy it again from your SkillBoss account settings).",
