@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ class HttpRequest:
     path: str
     query: tuple[tuple[str, str], ...] = ()
     json_body: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # per-call headers from header inputs (never credentials)
 
     def describe(self) -> dict[str, Any]:
-        """What would be sent, for people and dry runs: no host, no headers, no credentials."""
+        """What would be sent, for people and dry runs: no host, no credentials (only the per-call headers)."""
         out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.headers:
+            out["headers"] = dict(self.headers)
         if self.query:
             out["query"] = dict(self.query)
         if self.json_body is not None:
@@ -31,7 +35,7 @@ class HttpRequest:
 
 
 MAX_VALUE_CHARS = 2_048
-"""Longest path segment or query value, in characters: ClickSend's ids, names and filters are far shorter."""
+"""Longest path segment, query or header value, in characters: ClickSend's ids, names and filters are far shorter."""
 MAX_URL_BYTES = 8_192
 """Longest encoded path and query together: web servers and gateways commonly refuse longer request lines."""
 
@@ -78,7 +82,8 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
     path = tool.spec.http.path
     for param in tool.path_params:
         path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
-    query: list[tuple[str, str]] = []
+    http = tool.spec.http
+    query: list[tuple[str, str]] = list(http.fixed_query.items())
     for param in tool.query_params:
         if param.name not in arguments or arguments[param.name] is None:
             continue
@@ -94,6 +99,23 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
             "arguments", f"the path and query would be {size} bytes encoded, more than the {MAX_URL_BYTES} allowed"
         )
     body: dict[str, Any] | None = None
-    if tool.body_params:
-        body = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
-    return HttpRequest(method=tool.spec.http.method, path=path, query=tuple(query), json_body=body)
+    if tool.body_params or http.fixed_body:
+        given = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
+        body = copy.deepcopy(http.fixed_body) if http.fixed_body else {}
+        if http.body_key is not None:
+            body[http.body_key] = given
+        else:
+            body.update(given)
+    headers: list[tuple[str, str]] = []
+    for param in tool.header_params:
+        if arguments.get(param.name) is None:
+            continue
+        value = str(arguments[param.name])
+        # CR/LF would forge other headers, and the HTTP library refuses other control characters and non-ASCII:
+        # the schemas' patterns refuse them already, this holds without them too.
+        if not all(" " <= ch <= "~" for ch in value):
+            raise RequestValueError(param.name, "expected printable ASCII (no control characters or non-ASCII)")
+        if len(value) > MAX_VALUE_CHARS:
+            raise RequestValueError(param.name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(value)}")
+        headers.append((param.wire, value))
+    return HttpRequest(method=http.method, path=path, query=tuple(query), json_body=body, headers=tuple(headers))

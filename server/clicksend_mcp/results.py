@@ -116,11 +116,25 @@ def dry_run(data: dict[str, Any]) -> dict[str, Any]:
     return _result(True, data=data, response_msg="Dry run: nothing was sent.")
 
 
+def answered(
+    successful: bool,
+    data: Any = None,
+    *,
+    error: str | None = None,
+    error_code: str | None = None,
+    http_code: int | None = None,
+    response_code: str | None = None,
+    response_msg: str | None = None,
+) -> dict[str, Any]:
+    """A result in the common shape from an API other than ClickSend's (the backends' own normalizers)."""
+    return _result(successful, data, error, error_code, http_code, response_code, response_msg)
+
+
 def send_failure(failure: TransportFailure, lookup: SendLookup) -> dict[str, Any]:
     """A send whose request failed: either provably unsent, or of unknown outcome (never resent automatically)."""
     if not failure.may_have_arrived:
         result = from_transport_failure(failure)
-        result["error"] += " The request never reached ClickSend: nothing was sent, and it is safe to try again."
+        result["error"] += " The request never arrived: nothing was sent, and it is safe to try again."
         return result
     return outcome_unknown(f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted", lookup)
 
@@ -217,7 +231,7 @@ def _no_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not JSON")
 
 
-def _parse_json(body: bytes) -> tuple[bool, Any, list[str]]:
+def parse_json(body: bytes) -> tuple[bool, Any, list[str]]:
     """(parsed, value, notes): decoded as the JSON parser decodes bytes; tamed so any client can receive it."""
     if not body.strip():
         return False, None, []
@@ -312,7 +326,7 @@ def outcome_unknown(what: str, lookup: SendLookup, http_code: int | None = None)
             how += f" (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
     result = _result(
         False,
-        error=f"{what}, so ClickSend may have accepted the send: the outcome is unknown and it was not retried. {how}.",
+        error=f"{what}, so it may have been accepted: the outcome is unknown and it was not retried. {how}.",
         error_code="OUTCOME_UNKNOWN",
         http_code=http_code,
     )
@@ -321,23 +335,30 @@ def outcome_unknown(what: str, lookup: SendLookup, http_code: int | None = None)
     return result
 
 
-def from_response(response: HttpResponse, *, unwrap: bool = True, lookup: SendLookup | None = None) -> dict[str, Any]:
-    """Decide success from the HTTP status and ClickSend's application code together.
+def uncertain_send_answer(response: HttpResponse) -> str | None:
+    """Why an answer to a send is no definite verdict (then its outcome is unknown), or None when it is one.
 
-    `lookup` is given for sends: an answer that is not a definite ClickSend verdict (any 5xx, a 2xx that cannot be
-    read as ClickSend's JSON object) then becomes OUTCOME_UNKNOWN instead of an error that invites a retry.
+    Any 5xx (a gateway's 502 or 504 can follow an accepted send), and a 2xx whose body cannot be read as a JSON
+    object: whatever the provider meant, the send may have gone out.
     """
-    is_json, payload, notes = _parse_json(response.body)
+    status = response.status
+    if status >= 500:
+        return f"The send was answered with HTTP {status} (by the provider or a gateway in between)"
+    if 200 <= status < 300:
+        if response.truncated:
+            kept = len(response.body)
+            return f"The send was answered with HTTP {status} and more than the server reads ({kept} bytes)"
+        is_json, payload, _ = parse_json(response.body)
+        if not (is_json and isinstance(payload, dict)):
+            return f"The send was answered with HTTP {status} and a body that is not a JSON object"
+    return None
+
+
+def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, Any]:
+    """Decide success from the HTTP status and ClickSend's application code together."""
+    is_json, payload, notes = parse_json(response.body)
     status = response.status
     readable = is_json and isinstance(payload, dict) and not response.truncated
-    if lookup is not None and (status >= 500 or (200 <= status < 300 and not readable)):
-        if status >= 500:
-            what = f"ClickSend (or the gateway before it) answered HTTP {status}"
-        elif response.truncated:
-            what = f"ClickSend answered HTTP {status} with more than the server reads ({len(response.body)} bytes)"
-        else:
-            what = f"ClickSend answered HTTP {status} with a body that is not its JSON answer"
-        return outcome_unknown(what, lookup, http_code=status)
     if response.truncated:
         return _result(
             False,
