@@ -46,6 +46,7 @@ _FLAG_FIELDS = (
     "confirm_sends",
     "max_result_bytes",
     "maton_connection_arg",
+    "workers",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -68,6 +69,7 @@ _ENV_NAMES = {
     "allowed_origins": "CLICKSEND_MCP_ALLOWED_ORIGINS",
     "max_body_bytes": "CLICKSEND_MCP_MAX_BODY_BYTES",
     "shutdown_grace": "CLICKSEND_MCP_SHUTDOWN_GRACE",
+    "workers": "CLICKSEND_MCP_WORKERS",
     "transport": "CLICKSEND_MCP_TRANSPORT",
     "host": "CLICKSEND_MCP_HOST",
     "port": "CLICKSEND_MCP_PORT",
@@ -116,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]"
     )
     parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="sse/http: processes serving one socket (default 1; handshake-era and SSE sessions then need sticky "
+        "routing) [CLICKSEND_MCP_WORKERS]",
+    )
     parser.add_argument(
         "--retries", type=int, help="retries of reads and idempotent writes (default 2) [CLICKSEND_RETRIES]"
     )
@@ -184,6 +192,16 @@ def _settings(ns: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _export_flags(ns: argparse.Namespace) -> None:
+    """Put the flags given into the environment, so worker processes (which read settings from it) see them."""
+    import os
+
+    for field in _FLAG_FIELDS:
+        value = getattr(ns, field, None)
+        if value is not None:
+            os.environ[_ENV_NAMES[field]] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def _config_problem(exc: ValidationError) -> str:
     # Only field names and messages: pydantic's own text quotes the input, which can hold secrets.
     lines = []
@@ -226,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
+    if command == "serve" and settings.workers > 1:
+        _export_flags(ns)
     if command == "call":
         return anyio.run(_call, dispatcher, ns.name, ns.args)
     return anyio.run(_serve, dispatcher, settings)
@@ -289,9 +309,7 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
 
 async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .app import build_server
-    from .selection import split_names
-    from .transports.asgi import HttpOptions, http_app, sse_app
-    from .transports.serving import ServeOptions, closing, serve_http
+    from .transports.serving import build_http_app, closing, serve_http, serve_options, serve_workers
     from .transports.stdio import run_stdio
 
     server = build_server(dispatcher, discovery=settings.discovery)
@@ -307,24 +325,11 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         if settings.transport == "stdio":
             await run_stdio(server)
             return 0
-        options = HttpOptions(
-            host=settings.host,
-            auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
-            allowed_hosts=split_names(settings.allowed_hosts),
-            allowed_origins=split_names(settings.allowed_origins),
-            max_body_bytes=settings.max_body_bytes,
-        )
-        app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
-        await serve_http(
-            app,
-            dispatcher,
-            ServeOptions(
-                host=settings.host,
-                port=settings.port,
-                log_level=settings.log_level,
-                shutdown_grace=settings.shutdown_grace,
-            ),
-        )
+        if settings.workers > 1:
+            # The parent only supervises: each worker builds its own dispatcher from the environment.
+            await dispatcher.aclose()
+            return await serve_workers(settings)
+        await serve_http(build_http_app(server, settings), dispatcher, serve_options(settings))
     return 0

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         default=30.0, ge=0, le=600, validation_alias=_env("shutdown_grace", "CLICKSEND_MCP_SHUTDOWN_GRACE")
     )
+    # Processes serving the HTTP transports on one socket. Handshake-era and SSE sessions live in one worker's
+    # memory, so more than one needs sticky routing for them; 2026-era requests are stateless and go anywhere.
+    workers: int = Field(default=1, ge=1, le=64, validation_alias=_env("workers", "CLICKSEND_MCP_WORKERS"))
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", validation_alias=_env("log_level", "CLICKSEND_MCP_LOG_LEVEL")
     )
@@ -172,6 +175,8 @@ class Settings(BaseSettings):
     def check_http_exposure(self) -> None:
         """Serving HTTP beyond loopback needs an access token: otherwise anyone who can reach it can send SMS."""
         if self.transport == "stdio":
+            if self.workers > 1:
+                raise ConfigError("--workers (CLICKSEND_MCP_WORKERS) needs an HTTP transport (--transport http or sse)")
             return
         token = self.auth_token.get_secret_value() if self.auth_token else None
         if token is not None and len(token) < 16:
