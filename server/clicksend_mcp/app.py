@@ -39,15 +39,23 @@ INSTRUCTIONS = (
 )
 
 
+def listed_tool(tool: CompiledTool) -> dict[str, Any]:
+    """One tool as tools/list sends it (what `mcp_tool` dumps to), built directly: the schemas are the compiled
+    tool's own objects, not copies, so the listing costs neither a pydantic model per tool at start nor the memory
+    of a second and third copy of every schema."""
+    entry: dict[str, Any] = {
+        "name": tool.name,
+        "title": tool.spec.title,
+        "description": " ".join(tool.spec.description.split()),
+        "inputSchema": tool.input_schema,
+        "outputSchema": RESULT_SCHEMA,
+        "annotations": {k: v for k, v in tool.annotations.items() if v is not None},
+    }
+    return {k: v for k, v in entry.items() if v is not None}
+
+
 def mcp_tool(tool: CompiledTool) -> types.Tool:
-    return types.Tool(
-        name=tool.name,
-        title=tool.spec.title,
-        description=" ".join(tool.spec.description.split()),
-        input_schema=tool.input_schema,
-        output_schema=RESULT_SCHEMA,
-        annotations=types.ToolAnnotations.model_validate(tool.annotations),
-    )
+    return types.Tool.model_validate(listed_tool(tool))
 
 
 def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
@@ -63,20 +71,19 @@ def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
 def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[Any]:
     """The low-level MCP server over the dispatcher's selected tools, or the three discovery tools."""
     if discovery:
-        listed = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
-        schemas = {t.name: t.input_schema for t in listed}
+        meta = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
+        schemas = {t.name: t.input_schema for t in meta}
+        listing = types.ListToolsResult(tools=meta).model_dump(by_alias=True, mode="json", exclude_none=True)
     else:
-        listed = [mcp_tool(t) for t in dispatcher.tools.values()]
         schemas = {name: t.input_schema for name, t in dispatcher.tools.items()}
-    listing = types.ListToolsResult(tools=listed)
-    # The list never changes while serving: serialize it once (about 400 KB for every tool), not per request.
-    dumped: dict[str, Any] = {}
+        # The list never changes while serving: built once, as the plain JSON the SDK sends as it is (the
+        # envelope's own fields, such as the caching hints, as the SDK's model dumps them).
+        listing = types.ListToolsResult(tools=[]).model_dump(by_alias=True, mode="json", exclude_none=True)
+        listing["tools"] = [listed_tool(t) for t in dispatcher.tools.values()]
     confirm = Confirmation(dispatcher)
 
     async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> dict[str, Any]:
-        if not dumped:
-            dumped.update(listing.model_dump(by_alias=True, mode="json", exclude_none=True))
-        return dumped
+        return listing
 
     async def on_call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

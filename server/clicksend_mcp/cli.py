@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import ValidationError
@@ -18,6 +18,9 @@ from .loader import SpecLoadError
 from .logs import setup_logging
 from .redaction import Redactor
 from .settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    import argparse
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -90,6 +93,8 @@ _ENV_NAMES = {
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="clicksend-mcp",
         description="An MCP server for the ClickSend REST API. With no command it serves MCP (stdio by default).",
@@ -187,12 +192,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(ns: argparse.Namespace) -> Settings:
+def _settings(ns: argparse.Namespace | SimpleNamespace) -> Settings:
     overrides: dict[str, Any] = {f: getattr(ns, f) for f in _FLAG_FIELDS if getattr(ns, f, None) is not None}
     return Settings(**overrides)
 
 
-def _export_flags(ns: argparse.Namespace) -> None:
+def _export_flags(ns: argparse.Namespace | SimpleNamespace) -> None:
     """Put the flags given into the environment, so worker processes (which read settings from it) see them."""
     import os
 
@@ -218,7 +223,10 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ns = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # An MCP client usually starts the server with no arguments (settings in the environment): serve, without
+    # building the parser, which costs as much as the rest of the command line's start-up.
+    ns = _parser().parse_args(argv) if argv else SimpleNamespace(command=None)
     try:
         settings = _settings(ns)
     except ValidationError as exc:

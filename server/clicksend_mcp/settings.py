@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 Backend = Literal["direct", "maton", "skillboss", "sandbox"]
 Transport = Literal["stdio", "sse", "http"]
@@ -25,10 +25,29 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class Settings(BaseSettings):
-    """Every setting has an environment variable; the command line overrides it (see cli.py)."""
+def _from_environment(model: type[BaseModel]) -> dict[str, Any]:
+    """Each field's value from its environment variable (the upper-case names among its aliases), matched without
+    regard to case. Read here rather than with pydantic-settings: its import costs a tenth of the SDK's start-up for
+    what, with only plain fields, is a dictionary look-up."""
+    environ = {key.upper(): value for key, value in os.environ.items()}
+    found: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        choices = field.validation_alias.choices if isinstance(field.validation_alias, AliasChoices) else []
+        for alias in choices:
+            if isinstance(alias, str) and alias != name and alias.upper() in environ:
+                found[name] = environ[alias.upper()]
+                break
+    return found
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+class Settings(BaseModel):
+    """Every setting has an environment variable; the command line overrides it (see cli.py): values given to the
+    constructor, by field name, win over the environment."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(type(self)), **values})
 
     backend: Backend | None = Field(default=None, validation_alias=_env("backend", "CLICKSEND_BACKEND"))
     clicksend_username: str | None = Field(
