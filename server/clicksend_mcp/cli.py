@@ -200,11 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.check_http_exposure()
         tools = load_tools(settings)
         if command == "tools":
+            from .presentation import served
+
             selection = selection_of(settings)
             selection.validate(tools)
+            # As the agent reads them: references rendered for this selection, the operator's recipient limit.
+            listed, _ = served(selection, tools, max_recipients=settings.max_recipients)
             if ns.size:
-                return _print_size(tools, selection.apply(tools), discovery=settings.discovery)
-            return _print_tools(selection.apply(tools), as_json=ns.json, as_markdown=ns.markdown)
+                return _print_size(tools, listed, discovery=settings.discovery)
+            # The reference documents the specs as written (ClickSend's limits), whatever this server's settings.
+            return _print_tools(selection.apply(tools) if ns.markdown else listed, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .catalogue import catalogue_problems
 from .spec import ParamSpec, ToolSpec, find_combinators
+from .times import INCLUSIVE_SUFFIX, UNIX_TIME, TimeField, publish, time_fields
 
 if TYPE_CHECKING:
     import jsonschema
@@ -34,6 +36,13 @@ MAX_ITEMS_PARAM: dict[str, Any] = {
     "description": "With all_pages: stop after this many items (the result says when more remain).",
 }
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items"})
+TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
+EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."
+DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
+    "type": ["integer", "string"],
+    "description": "Instead of date_before: includes the message at exactly this time (e.g. the last one you "
+    "processed)." + TIME_NOTE,
+}
 
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")
@@ -90,6 +99,7 @@ class CompiledTool:
     body_params: tuple[ParamSpec, ...]
     guard: CompiledGuard | None = None
     untrusted: tuple[Path, ...] = ()
+    times: tuple[TimeField, ...] = ()  # inputs that take a time (converted to Unix seconds before the call)
 
     @property
     def name(self) -> str:
@@ -126,11 +136,25 @@ class CompileError(ValueError):
 
 def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
     """`check_schema=False` skips the JSON-Schema meta-check: only for specs that passed it before (the cache)."""
+    if spec.alias_of and not spec.description.startswith(f"Same as {spec.alias_of}"):
+        # An agent that meets both names learns at once that they are one endpoint.
+        spec = spec.model_copy(
+            update={"description": f"Same as {spec.alias_of} (a second name for one endpoint). {spec.description}"}
+        )
     properties: dict[str, Any] = {}
     for param in spec.params:
         schema = copy.deepcopy(param.schema_)
         schema["description"] = param.description.strip()
         properties[param.name] = schema
+    times = tuple(time_fields({"properties": properties}))
+    properties = _publish_times(properties)
+    for field in times:
+        name = field.path[0][0]
+        if len(field.path) == 1 and name == "date_before":
+            # ClickSend's date_before is exclusive; the inclusive form marks the message at exactly that time too.
+            properties[name]["description"] += EXCLUSIVE_NOTE
+            properties[name + INCLUSIVE_SUFFIX] = {**DATE_BEFORE_INCLUSIVE_PARAM}
+            times += (TimeField(((name + INCLUSIVE_SUFFIX, False),), inclusive_of=name),)
     if spec.sends is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
     paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
@@ -175,7 +199,21 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         body_params=tuple(p for p in spec.params if p.location == "body"),
         guard=guard,
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
+        times=times,
     )
+
+
+def _publish_times(node: Any) -> Any:
+    """Spec schemas -> published ones: each `format: unix-time` input also takes the text forms times.py reads."""
+    if isinstance(node, dict):
+        if node.get("format") == UNIX_TIME:
+            published = publish(node)
+            published["description"] = published.get("description", "").rstrip() + TIME_NOTE
+            return published
+        return {k: _publish_times(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_publish_times(v) for v in node]
+    return node
 
 
 def _schema_at(schema: dict[str, Any], path: Path) -> dict[str, Any] | None:
@@ -222,6 +260,7 @@ def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> d
             failures.append(f"{tool.name}: guard.price_tool {guard.price_tool} is not a read-only tool")
         if guard.history_tool and guard.history_tool not in compiled:
             failures.append(f"{tool.name}: guard.history_tool {guard.history_tool} is not a tool")
+    failures += catalogue_problems(tool.spec for tool in compiled.values())
     if failures:
         raise CompileError("\n".join(failures))
     return compiled

@@ -20,7 +20,9 @@ from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, ch
 from .http import TransportFailure
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
+from .presentation import served
 from .selection import Selection
+from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
 
 log = logging.getLogger("clicksend_mcp.calls")
 
@@ -49,6 +51,7 @@ class PreparedCall:
     all_pages: bool = False
     max_items: int = 500
     send: CheckedSend | None = None
+    times_used: dict[str, str] = field(default_factory=dict)  # inputs given as text times -> the UTC time sent
     started: float = field(default_factory=time.perf_counter)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
     clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
@@ -74,9 +77,10 @@ class Dispatcher:
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
-        self.tools = self.selection.apply(self.all_tools)
-        self.backend = backend
         self.policy = policy or SendPolicy()
+        # Listed tools, and the aliases of listed tools (callable by their old name), as the agent reads them.
+        self.tools, self.callable = served(self.selection, self.all_tools, max_recipients=self.policy.max_recipients)
+        self.backend = backend
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
@@ -95,7 +99,7 @@ class Dispatcher:
             await self._idle.wait()
 
     def get(self, name: str) -> CompiledTool:
-        tool = self.tools.get(name)
+        tool = self.callable.get(name)
         if tool is None:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
@@ -125,6 +129,18 @@ class Dispatcher:
         if problems:
             prepared.outcome = results.invalid_arguments(str(p) for p in problems)
             return prepared
+        if tool.times:
+            both = [f.inclusive_of for f in tool.times if f.inclusive_of and f.label in args and f.inclusive_of in args]
+            if both:
+                prepared.outcome = results.invalid_arguments(
+                    [f"{name}: give {name} or {name}{INCLUSIVE_SUFFIX}, not both" for name in both]
+                )
+                return prepared
+            try:
+                prepared.times_used = convert(args, tool.times)
+            except TimeValueError as exc:
+                prepared.outcome = results.invalid_arguments([str(exc)])
+                return prepared
         prepared.dry_run = bool(args.pop("dry_run", False))
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))
@@ -195,6 +211,8 @@ class Dispatcher:
         tool = prepared.tool
         if prepared.send is not None and prepared.send.tag and not prepared.dry_run and result.get("http_code"):
             result["tag"] = prepared.send.tag
+        if prepared.times_used and result.get("http_code") is not None or prepared.dry_run and prepared.times_used:
+            result["times_used"] = dict(prepared.times_used)
         if tool.untrusted and result.get("successful"):
             results.mark_untrusted(result, tool.untrusted)
         if self.backend.is_sandbox:

@@ -145,6 +145,16 @@ class ToolSpec(_Strict):
     guard: GuardSpec | None = None
     source: SourceSpec
     response: ResponseSpec = ResponseSpec()
+    default: bool = Field(
+        default=False,
+        description="True when the tool is in the default selection (the `default` toolset): chosen by the everyday "
+        "tasks agents are given; see the README. The loader caps the default at 40 tools.",
+    )
+    alias_of: str | None = Field(
+        default=None,
+        description="The canonical tool reaching the same endpoint: this one stays callable by name but is listed "
+        "only with --toolsets all or aliases.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -198,6 +208,11 @@ class ToolSpec(_Strict):
             raise ValueError("guard: only tools that send have a guard block")
         if any(p.name in ("dry_run", "all_pages", "max_items") for p in self.params):
             raise ValueError("params: dry_run, all_pages and max_items are added by the server")
+        if self.alias_of is not None:
+            if not TOOL_NAME_RE.match(self.alias_of) or self.alias_of == self.name:
+                raise ValueError(f"alias_of: {self.alias_of!r} must name another tool")
+            if self.default:
+                raise ValueError("default: an alias is never in the default selection (its canonical tool is)")
         for diff in self.source.differences:
             if diff.change != "removed" and diff.input not in names:
                 raise ValueError(f"source.differences: {diff.input!r} is not an input of this tool")
