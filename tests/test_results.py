@@ -80,7 +80,9 @@ def test_refused_messages_in_a_bulk_send_are_warnings() -> None:
     data = {"messages": [{"to": "+61411111111", "status": "SUCCESS"}, {"to": "+6100", "status": "INVALID_RECIPIENT"}]}
     result = answer(200, envelope(200, "SUCCESS", "Messages queued for delivery.", data))
     assert result["successful"] is True
-    assert result["warnings"] == ["message 1 to +6100: INVALID_RECIPIENT"]
+    assert result["warnings"] == [
+        "message 1 to +6100: INVALID_RECIPIENT (give the number in E.164 format, e.g. +61411111111)"
+    ]
     assert result["data"]["messages"][1]["status"] == "INVALID_RECIPIENT"
 
 

@@ -31,9 +31,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from . import __version__, results
+from . import __version__
+from . import discovery as discovery_tools
 from .compiler import RESULT_SCHEMA, CompiledTool
-from .discovery import DESCRIBE, SEARCH, describe, meta_tools, search
+from .discovery import meta_tools
 from .dispatcher import Dispatcher, PreparedCall, Progress, UnknownToolError
 
 log = logging.getLogger("clicksend_mcp")
@@ -136,31 +137,10 @@ async def _discovery_call(
     params: types.CallToolRequestParams,
     arguments: dict[str, Any],
 ) -> types.CallToolResult | types.InputRequiredResult:
-    tools = dispatcher.tools
-    if params.name == SEARCH:
-        query, toolset = arguments.get("query", ""), arguments.get("toolset")
-        limit = arguments.get("limit", 10)
-        if (
-            not isinstance(query, str)
-            or not (toolset is None or isinstance(toolset, str))
-            or not isinstance(limit, int)
-        ):
-            return call_result(results.invalid_arguments(["query and toolset are strings, limit an integer"]))
-        found = search(tools.values(), query, toolset, max(1, min(limit, 50)))
-        return call_result(results.ok({"tools": found, "count": len(found)}))
-    name = arguments.get("name")
-    if not isinstance(name, str) or not name:
-        return call_result(results.invalid_arguments(["name: is required (a tool name from the search)"]))
-    if name not in tools:
-        hidden = dispatcher.selection.why_hidden(name, dispatcher.all_tools)
-        return call_result(results.refused("UNKNOWN_TOOL", f"{hidden}; find tools with {SEARCH}"))
-    if params.name == DESCRIBE:
-        return call_result(results.ok(describe(tools[name])))
-    inner = arguments.get("arguments", {})
-    if not isinstance(inner, dict):
-        return call_result(results.invalid_arguments(["arguments: expected an object"]))
-    prepared = await dispatcher.prepare(name, inner)
-    return await confirm.run(ctx, params, prepared)
+    outcome = await discovery_tools.handle(dispatcher, params.name, arguments)
+    if isinstance(outcome, dict):
+        return call_result(outcome)
+    return await confirm.run(ctx, params, outcome)
 
 
 class Confirmation:

@@ -209,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if ns.size:
                 return _print_size(tools, listed, discovery=settings.discovery)
             # The reference documents the specs as written (ClickSend's limits), whatever this server's settings.
-            return _print_tools(selection.apply(tools) if ns.markdown else listed, as_json=ns.json, as_markdown=ns.markdown)
+            shown = selection.apply(tools) if ns.markdown else listed
+            return _print_tools(shown, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")

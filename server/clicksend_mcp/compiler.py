@@ -26,16 +26,27 @@ DRY_RUN_PARAM: dict[str, Any] = {
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: follow the pages from `page` on and return their items together, up to max_items.",
+    "description": "true: fetch the pages from `page` on, up to max_items.",
 }
 MAX_ITEMS_PARAM: dict[str, Any] = {
     "type": "integer",
     "minimum": 1,
     "maximum": 5000,
     "default": 500,
-    "description": "With all_pages: stop after this many items (the result says when more remain).",
+    "description": "With all_pages: stop after this many items.",
 }
-SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items"})
+FIELDS_PARAM: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "minItems": 1,
+    "description": 'Return only these fields (of each item of a list), e.g. ["contact_id", "first_name"].',
+}
+KEEP_EMPTY_PARAM: dict[str, Any] = {
+    "type": "boolean",
+    "default": False,
+    "description": "true: keep the items' null and empty fields (dropped by default).",
+}
+SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty"})
 TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
 EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."
 DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
@@ -100,6 +111,9 @@ class CompiledTool:
     guard: CompiledGuard | None = None
     untrusted: tuple[Path, ...] = ()
     times: tuple[TimeField, ...] = ()  # inputs that take a time (converted to Unix seconds before the call)
+    # What arguments are checked against when it differs from the published schema (a send's published
+    # recipient cap is the operator's, enforced by the guardrails with their own message).
+    validation_schema: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -122,7 +136,8 @@ class CompiledTool:
         """Compiled on first use: start-up stays fast, and each call after the first reuses it."""
         from jsonschema import Draft202012Validator, FormatChecker
 
-        return Draft202012Validator(self.input_schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
+        schema = self.validation_schema if self.validation_schema is not None else self.input_schema
+        return Draft202012Validator(schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
 
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         """Every problem with the arguments, most specific first; empty when they are valid."""
@@ -161,6 +176,10 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
     if paginated:
         properties["all_pages"] = dict(ALL_PAGES_PARAM)
         properties["max_items"] = dict(MAX_ITEMS_PARAM)
+    if spec.http.method == "GET" and "fields" not in properties:
+        properties["fields"] = copy.deepcopy(FIELDS_PARAM)
+    if spec.http.method == "GET" and "keep_empty" not in properties:
+        properties["keep_empty"] = dict(KEEP_EMPTY_PARAM)
     input_schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
@@ -326,6 +345,15 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def object_keys(schema: Any) -> str:
+    """' with fields a, b (required: a)' for an object schema, so an agent can write the object it was refused."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict) or not schema["properties"]:
+        return ""
+    required = [str(r) for r in schema.get("required", [])]
+    text = " with fields " + ", ".join(sorted(schema["properties"]))
+    return text + (f" (required: {', '.join(required)})" if required else "")
+
+
 def _explain(err: jsonschema.ValidationError) -> str:
     v, expected, got = err.validator, err.validator_value, err.instance
     if v == "required":
@@ -333,7 +361,8 @@ def _explain(err: jsonschema.ValidationError) -> str:
     if v == "type":
         kinds = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
-        return f"expected {wanted}, got {_kind(got)}"
+        keys = object_keys(err.schema) if "object" in kinds else ""
+        return f"expected {wanted}{keys}, got {_kind(got)}"
     if v == "enum":
         return f"expected one of {', '.join(repr(x) for x in expected)}; got {got!r}"
     if v == "const":

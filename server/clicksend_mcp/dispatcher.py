@@ -15,13 +15,14 @@ import anyio
 
 from . import results
 from .backends import BackendConfig
-from .compiler import CompiledTool
+from .compiler import CompiledTool, object_keys
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
+from .presentation import served
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
-from .presentation import served
 from .selection import Selection
+from .shaping import shape
 from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
 
 log = logging.getLogger("clicksend_mcp.calls")
@@ -51,6 +52,8 @@ class PreparedCall:
     all_pages: bool = False
     max_items: int = 500
     send: CheckedSend | None = None
+    fields: tuple[str, ...] = ()  # return only these fields
+    keep_empty: bool = True  # list tools drop null and empty item fields unless asked to keep them
     times_used: dict[str, str] = field(default_factory=dict)  # inputs given as text times -> the UTC time sent
     started: float = field(default_factory=time.perf_counter)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
@@ -115,7 +118,9 @@ class Dispatcher:
         tool = self.get(name)
         if arguments is not None and not isinstance(arguments, Mapping):
             prepared = PreparedCall(tool, {})
-            prepared.outcome = results.invalid_arguments(["arguments: expected an object"])
+            prepared.outcome = results.invalid_arguments(
+                [f"arguments: expected an object{object_keys(tool.input_schema)}, got {type(arguments).__name__}"]
+            )
             return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
@@ -141,6 +146,9 @@ class Dispatcher:
             except TimeValueError as exc:
                 prepared.outcome = results.invalid_arguments([str(exc)])
                 return prepared
+        if tool.spec.http.method == "GET":
+            prepared.fields = tuple(args.pop("fields", ()) or ()) if "fields" not in tool.spec.param_by_name else ()
+            prepared.keep_empty = bool(args.pop("keep_empty", False))
         prepared.dry_run = bool(args.pop("dry_run", False))
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))
@@ -211,8 +219,12 @@ class Dispatcher:
         tool = prepared.tool
         if prepared.send is not None and prepared.send.tag and not prepared.dry_run and result.get("http_code"):
             result["tag"] = prepared.send.tag
-        if prepared.times_used and result.get("http_code") is not None or prepared.dry_run and prepared.times_used:
+        if prepared.times_used and (result.get("http_code") is not None or prepared.dry_run):
             result["times_used"] = dict(prepared.times_used)
+        if result.get("successful") and (prepared.fields or not prepared.keep_empty):
+            result["data"], notes = shape(result["data"], fields=prepared.fields, keep_empty=prepared.keep_empty)
+            if notes:
+                result["warnings"] = [*result.get("warnings", []), *notes]
         if tool.untrusted and result.get("successful"):
             results.mark_untrusted(result, tool.untrusted)
         if self.backend.is_sandbox:

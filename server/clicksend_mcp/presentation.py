@@ -14,7 +14,9 @@ from .selection import Selection, enable_hint
 
 TOOL_REF = re.compile(r"\bCLICKSEND_[A-Z0-9_]+\b")
 # ClickSend's own per-call caps as the specs state them; replaced by the operator's lower limit.
-_CLICKSEND_CAP = re.compile(r"\b(?:1,?000|20,?000)(?=[- ]recipient)|(?<=\b1 to )1,?000\b|(?<=up to )1,?000(?= individual)")
+_CLICKSEND_CAP = re.compile(
+    r"\b(?:1,?000|20,?000)(?=[- ]recipient)|(?<=\b1 to )1,?000\b|(?<=up to )1,?000(?= individual)"
+)
 CLICKSEND_MAX_RECIPIENTS = 1000
 
 
@@ -92,7 +94,11 @@ def present(
             presented[name] = tool
             continue
         spec = tool.spec.model_copy(update={"description": description})
-        presented[name] = dataclasses.replace(tool, spec=spec, input_schema=schema)
+        # Arguments are still checked against ClickSend's limits: a send over the operator's cap is refused by
+        # the guardrails, which say how many recipients it reaches (a list's size included) and the limit.
+        presented[name] = dataclasses.replace(
+            tool, spec=spec, input_schema=schema, validation_schema=tool.validation_schema or tool.input_schema
+        )
     return presented
 
 

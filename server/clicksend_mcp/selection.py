@@ -62,11 +62,12 @@ class Selection:
             )
         unknown = sorted((set(self.tools) | set(self.exclude)) - set(tools))
         if unknown:
-            hints = [f"{name} (did you mean {', '.join(close)}?)" if (close := closest(name, tools)) else name
-                     for name in unknown]
+            hints = [
+                f"{name} (did you mean {', '.join(close)}?)" if (close := closest(name, tools)) else name
+                for name in unknown
+            ]
             raise ConfigError(
-                f"unknown tool name(s) {', '.join(hints)}; "
-                "list the valid ones with: clicksend-mcp --toolsets all tools"
+                f"unknown tool name(s) {', '.join(hints)}; list the valid ones with: clicksend-mcp --toolsets all tools"
             )
         if self.read_only:
             writes = sorted(n for n in self.tools if not tools[n].read_only)
