@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 DRY_RUN_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: send nothing; return the request that would go out and, where ClickSend can quote it, "
-    "its price and message parts.",
+    "description": "true: send nothing; return the request and ClickSend's quote (price, parts).",
 }
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
@@ -39,12 +38,12 @@ FIELDS_PARAM: dict[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
     "minItems": 1,
-    "description": 'Return only these fields (of each item of a list), e.g. ["contact_id", "first_name"].',
+    "description": "Return only these fields (of each item).",
 }
 KEEP_EMPTY_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: keep the items' null and empty fields (dropped by default).",
+    "description": "Keep items' null and empty fields.",
 }
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty"})
 TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
@@ -65,7 +64,6 @@ RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "successful": {"type": "boolean"},
-        "data": {},
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
     },
@@ -178,7 +176,7 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         properties["max_items"] = dict(MAX_ITEMS_PARAM)
     if spec.http.method == "GET" and "fields" not in properties:
         properties["fields"] = copy.deepcopy(FIELDS_PARAM)
-    if spec.http.method == "GET" and "keep_empty" not in properties:
+    if paginated and "keep_empty" not in properties:
         properties["keep_empty"] = dict(KEEP_EMPTY_PARAM)
     input_schema: dict[str, Any] = {
         "type": "object",
@@ -202,8 +200,8 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
             ) from None
     guard = _compile_guard(spec, input_schema)
     ann = spec.annotations
+    # No title here: the tool's own title says it, and every byte of tools/list is paid for in each conversation.
     annotations = {
-        "title": spec.title,
         "readOnlyHint": ann.read_only,
         "destructiveHint": ann.destructive,
         "idempotentHint": ann.idempotent,

@@ -148,7 +148,7 @@ class Dispatcher:
                 return prepared
         if tool.spec.http.method == "GET":
             prepared.fields = tuple(args.pop("fields", ()) or ()) if "fields" not in tool.spec.param_by_name else ()
-            prepared.keep_empty = bool(args.pop("keep_empty", False))
+            prepared.keep_empty = bool(args.pop("keep_empty", False)) if tool.paginated else True
         prepared.dry_run = bool(args.pop("dry_run", False))
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .compiler import CompiledTool
-from .selection import Selection, enable_hint
+from .selection import Selection
 
 TOOL_REF = re.compile(r"\bCLICKSEND_[A-Z0-9_]+\b")
 # ClickSend's own per-call caps as the specs state them; replaced by the operator's lower limit.
@@ -18,6 +18,8 @@ _CLICKSEND_CAP = re.compile(
     r"\b(?:1,?000|20,?000)(?=[- ]recipient)|(?<=\b1 to )1,?000\b|(?<=up to )1,?000(?= individual)"
 )
 CLICKSEND_MAX_RECIPIENTS = 1000
+# Short, as it can recur in a description; the server's instructions say what it means and how to enable a tool.
+NOT_ENABLED = "(not enabled here; --tools adds it)"
 
 
 def render_references(text: str, served: Mapping[str, CompiledTool], catalogue: Mapping[str, CompiledTool]) -> str:
@@ -33,7 +35,7 @@ def render_references(text: str, served: Mapping[str, CompiledTool], catalogue: 
             return canonical  # the agent sees the canonical name listed; the alias is a second name for it
         if name in served:
             return name
-        return f"{name} (not enabled on this server: {enable_hint(tool)})"
+        return f"{name} {NOT_ENABLED}"
 
     return TOOL_REF.sub(replace, text)
 
