@@ -131,13 +131,14 @@ def test_naming_a_write_tool_in_read_only_mode_is_refused_at_start(tools: dict[s
 # --- discovery ----------------------------------------------------------------------------------------------------
 
 
-async def test_discovery_lists_three_small_tools(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_discovery_lists_four_small_tools(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
     async with connected(tools, fake, discovery=True) as client:
         result = await client.list_tools()
     assert [t.name for t in result.tools] == [
         "CLICKSEND_SEARCH_TOOLS",
         "CLICKSEND_DESCRIBE_TOOL",
         "CLICKSEND_CALL_TOOL",
+        "CLICKSEND_CALL_READ_ONLY_TOOL",
     ]
     assert len(result.model_dump_json(by_alias=True, exclude_none=True).encode()) < 4096
 

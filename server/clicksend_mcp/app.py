@@ -88,7 +88,7 @@ def call_result(result: dict[str, Any]) -> types.CallToolResult:
 
 
 def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[Any]:
-    """The low-level MCP server over the dispatcher's selected tools, or the three discovery tools."""
+    """The low-level MCP server over the dispatcher's selected tools, or the discovery tools."""
     if discovery:
         listed = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
         schemas = {t.name: t.input_schema for t in listed}

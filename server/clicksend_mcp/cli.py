@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "--discovery",
         action="store_true",
         default=None,
-        help="list three tools (search, describe, call) instead of every tool [CLICKSEND_DISCOVERY]",
+        help="list four tools (search, describe, call, call read-only) instead of every tool [CLICKSEND_DISCOVERY]",
     )
     guard = parser.add_argument_group("guardrails on sends")
     guard.add_argument(
@@ -244,15 +244,16 @@ def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> 
 
 def _print_size(all_tools: dict[str, Any], selected: dict[str, Any], *, discovery: bool) -> int:
     from .app import listing_bytes
+    from .discovery import NAMES as DISCOVERY_NAMES
 
     rows = [
         (
             "this selection",
             listing_bytes(selected.values(), discovery=discovery),
-            len(selected) if not discovery else 3,
+            len(selected) if not discovery else len(DISCOVERY_NAMES),
         ),
         ("full catalogue", listing_bytes(all_tools.values(), discovery=False), len(all_tools)),
-        ("discovery mode", listing_bytes(selected.values(), discovery=True), 3),
+        ("discovery mode", listing_bytes(selected.values(), discovery=True), len(DISCOVERY_NAMES)),
     ]
     for label, size, count in rows:
         print(f"{label:<16} {count:>4} tools  {size:>8} bytes  ~{size // 4:>6} tokens")

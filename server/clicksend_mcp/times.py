@@ -36,7 +36,7 @@ def to_unix(value: Any, field: str) -> int:
     if not isinstance(value, str) or not value.strip():
         raise TimeValueError(field, value)
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit alone takes '²' and other non-ASCII digits
         return int(text)
     zoned = _ZONED.match(text)
     if zoned:
