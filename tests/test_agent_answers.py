@@ -398,3 +398,12 @@ async def test_search_scores_results_and_folds_aliases_into_their_canonical_tool
     assert history["aliases"] == ["CLICKSEND_SMS_HISTORY_GET"]
     scores = [r["score"] for r in results]
     assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+
+
+def test_a_unix_time_marker_on_a_string_does_not_load(tools: dict[str, CompiledTool]) -> None:
+    from pydantic import ValidationError
+
+    spec = tools["CLICKSEND_GET_SMS_HISTORY"].spec.model_dump(by_alias=True)
+    spec["params"][1]["schema"] = {"type": "string", "format": "unix-time"}
+    with pytest.raises(ValidationError, match="format: unix-time marks integer Unix seconds"):
+        type(tools["CLICKSEND_GET_SMS_HISTORY"].spec).model_validate(spec)

@@ -70,6 +70,9 @@ class ParamSpec(_Strict):
             raise ValueError(f"unknown JSON type(s) {unknown}; expected one of {sorted(JSON_TYPES)}")
         if "description" in value:
             raise ValueError("put the description on the parameter, not inside its schema")
+        bad = _misplaced_unix_time(value, "schema")
+        if bad:
+            raise ValueError(f"format: unix-time marks integer Unix seconds; not {', '.join(bad)}")
         return value
 
     @property
@@ -221,6 +224,18 @@ class ToolSpec(_Strict):
     @property
     def param_by_name(self) -> dict[str, ParamSpec]:
         return {p.name: p for p in self.params}
+
+
+def _misplaced_unix_time(node: Any, where: str) -> list[str]:
+    """Where `format: unix-time` (the compiler's marker for time inputs) sits on something other than an integer."""
+    if isinstance(node, dict):
+        found = [where] if node.get("format") == "unix-time" and node.get("type") not in ("integer", "number") else []
+        for key, value in node.items():
+            found += _misplaced_unix_time(value, f"{where}.{key}")
+        return found
+    if isinstance(node, list):
+        return [bad for index, value in enumerate(node) for bad in _misplaced_unix_time(value, f"{where}[{index}]")]
+    return []
 
 
 def find_combinators(schema: Any) -> list[str]:
