@@ -87,6 +87,8 @@ def _result(
     response_msg: str | None = None,
     warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
+    if not successful and response_code in SUCCESS_CODES:
+        response_msg = None  # ClickSend's "queued"/"here is..." would contradict the failure
     out: dict[str, Any] = {
         "successful": successful,
         "data": data,
@@ -298,8 +300,7 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
                     error_code="BAD_REQUEST",
                     http_code=status,
                     response_code=response_code,
-                    # ClickSend's envelope says SUCCESS; a failed result never carries a success message.
-                    response_msg=None,
+                    response_msg=response_msg,
                     warnings=warnings,
                 )
             return _result(
