@@ -16,7 +16,7 @@ from mcp.shared.exceptions import MCPError
 
 from clicksend_mcp.app import build_server, listing_bytes
 from clicksend_mcp.assembly import build_dispatcher
-from clicksend_mcp.catalogue import MAX_DEFAULT_TOOLS, catalogue_problems
+from clicksend_mcp.catalogue import MAX_DEFAULT_TOOLS, catalogue_problems, endpoint_of
 from clicksend_mcp.compiler import CompiledTool
 from clicksend_mcp.dispatcher import Dispatcher
 from clicksend_mcp.presentation import NOT_ENABLED, TOOL_REF, served
@@ -88,10 +88,10 @@ def test_more_than_40_default_tools_do_not_load(tools: dict[str, CompiledTool]) 
 
 
 def test_no_two_canonical_tools_share_an_endpoint(tools: dict[str, CompiledTool]) -> None:
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, ...], str] = {}
     for tool in tools.values():
         if tool.spec.alias_of is None:
-            endpoint = (tool.spec.http.method, tool.spec.http.path)
+            endpoint = endpoint_of(tool.spec)
             assert endpoint not in seen, f"{tool.name} and {seen[endpoint]} both reach {endpoint}"
             seen[endpoint] = tool.name
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -10,13 +11,21 @@ from .spec import ToolSpec
 MAX_DEFAULT_TOOLS = 40  # many clients cap a server at 40 tools
 
 
+def endpoint_of(spec: ToolSpec) -> tuple[str, ...]:
+    """What makes two tools the same call: the API, method and path, and the fields every call sends (SkillBoss
+    tools share POST /run and differ by the model in their fixed body)."""
+    http = spec.http
+    fixed = (json.dumps(http.fixed_query, sort_keys=True), json.dumps(http.fixed_body, sort_keys=True))
+    return (spec.api, http.method, http.path, *fixed)
+
+
 def catalogue_problems(specs: Iterable[ToolSpec]) -> list[str]:
     """Every reason the set of specs is inconsistent, one line each (empty when it is sound)."""
     by_name = {spec.name: spec for spec in specs}
     problems: list[str] = []
-    canonical: dict[tuple[str, str], list[str]] = defaultdict(list)
+    canonical: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for spec in by_name.values():
-        endpoint = (spec.http.method, spec.http.path)
+        endpoint = endpoint_of(spec)
         if spec.alias_of is None:
             canonical[endpoint].append(spec.name)
             continue
@@ -26,7 +35,7 @@ def catalogue_problems(specs: Iterable[ToolSpec]) -> list[str]:
             continue
         if target.alias_of is not None:
             problems.append(f"{spec.name}: alias_of {spec.alias_of}, which is itself an alias")
-        if (target.http.method, target.http.path) != endpoint:
+        if endpoint_of(target) != endpoint:
             problems.append(
                 f"{spec.name}: alias_of {target.name}, which reaches {target.http.method} {target.http.path}, "
                 f"not {spec.http.method} {spec.http.path}"
@@ -34,7 +43,7 @@ def catalogue_problems(specs: Iterable[ToolSpec]) -> list[str]:
         missing = sorted({p.name for p in spec.params} - {p.name for p in target.params})
         if missing:
             problems.append(f"{spec.name}: its canonical tool {target.name} lacks the inputs {missing}")
-    for (method, path), names in canonical.items():
+    for (_api, method, path, *_fixed), names in canonical.items():
         if len(names) > 1:
             problems.append(
                 f"{', '.join(sorted(names))} all reach {method} {path}: keep one canonical tool and mark the "

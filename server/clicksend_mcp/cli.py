@@ -45,6 +45,7 @@ _FLAG_FIELDS = (
     "test_numbers_only",
     "confirm_sends",
     "max_result_bytes",
+    "maton_connection_arg",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -54,6 +55,10 @@ _ENV_NAMES = {
     "maton_api_key": "MATON_API_KEY",
     "maton_connection": "MATON_CONNECTION",
     "maton_base_url": "MATON_BASE_URL",
+    "maton_ctrl_base_url": "MATON_CTRL_BASE_URL",
+    "maton_connection_arg": "CLICKSEND_MATON_CONNECTION_ARG",
+    "skillboss_api_key": "SKILLBOSS_API_KEY",
+    "skillboss_base_url": "SKILLBOSS_BASE_URL",
     "timeout": "CLICKSEND_TIMEOUT",
     "retries": "CLICKSEND_RETRIES",
     "retry_max_wait": "CLICKSEND_RETRY_MAX_WAIT",
@@ -88,7 +93,16 @@ def _parser() -> argparse.ArgumentParser:
         description="An MCP server for the ClickSend REST API. With no command it serves MCP (stdio by default).",
     )
     parser.add_argument("--version", action="version", version=f"clicksend-mcp {__version__}")
-    parser.add_argument("--backend", choices=["direct", "maton", "sandbox"], help="where calls go [CLICKSEND_BACKEND]")
+    parser.add_argument(
+        "--backend", choices=["direct", "maton", "skillboss", "sandbox"], help="where calls go [CLICKSEND_BACKEND]"
+    )
+    parser.add_argument(
+        "--maton-connection-arg",
+        action="store_true",
+        default=None,
+        help="maton backend: every tool takes an optional maton_connection (one account per call) "
+        "[CLICKSEND_MATON_CONNECTION_ARG]",
+    )
     parser.add_argument(
         "--transport", choices=["stdio", "sse", "http"], help="how MCP clients connect [CLICKSEND_MCP_TRANSPORT]"
     )
@@ -194,22 +208,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ns.command or "serve"
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
     try:
-        from .assembly import build_dispatcher, load_tools, selection_of
+        from .assembly import build_dispatcher, load_tools, selection_of, served_tools
 
         if command == "serve":
             settings.check_http_exposure()
         tools = load_tools(settings)
         if command == "tools":
-            from .presentation import served
+            from .presentation import served as as_served
+            from .selection import Selection
 
             selection = selection_of(settings)
             selection.validate(tools)
-            # As the agent reads them: references rendered for this selection, the operator's recipient limit.
-            listed, _ = served(selection, tools, max_recipients=settings.max_recipients)
+            # As the agent reads them: references rendered for this selection, the operator's recipient limit,
+            # only what the configured backend runs.
+            runnable = served_tools(settings, Selection(), tools)
+            listed, _ = as_served(
+                selection, tools, max_recipients=settings.max_recipients, runs=lambda t: t.name in runnable
+            )
             if ns.size:
                 return _print_size(tools, listed, discovery=settings.discovery)
             # The reference documents the specs as written (ClickSend's limits), whatever this server's settings.
-            shown = selection.apply(tools) if ns.markdown else listed
+            shown = served_tools(settings, selection, tools) if ns.markdown else listed
             return _print_tools(shown, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
@@ -280,8 +299,11 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
 
 
 async def _serve(dispatcher: Any, settings: Settings) -> int:
-    from .app import HttpOptions, build_server, closing, drain, hold_streams_on_shutdown, http_app, run_stdio, sse_app
+    from .app import build_server
     from .selection import split_names
+    from .transports.asgi import HttpOptions, http_app, sse_app
+    from .transports.serving import ServeOptions, closing, serve_http
+    from .transports.stdio import run_stdio
 
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
@@ -296,8 +318,6 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         if settings.transport == "stdio":
             await run_stdio(server)
             return 0
-        import uvicorn
-
         options = HttpOptions(
             host=settings.host,
             auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
@@ -308,20 +328,14 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
-        # On SIGTERM uvicorn stops accepting, lets in-flight calls finish (up to the grace period), then exits.
-        config = uvicorn.Config(
+        await serve_http(
             app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_grace),
+            dispatcher,
+            ServeOptions(
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                shutdown_grace=settings.shutdown_grace,
+            ),
         )
-        server_http = uvicorn.Server(config)
-        hold_streams_on_shutdown()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(drain, dispatcher, lambda: server_http.should_exit, settings.shutdown_grace)
-            await server_http.serve()
-            tg.cancel_scope.cancel()
     return 0

@@ -204,6 +204,9 @@ async def handle(dispatcher: Dispatcher, meta: str, arguments: dict[str, Any]) -
     name = arguments.get("name")
     if not isinstance(name, str) or not name:
         return results.invalid_arguments(["name: is required (a tool name from the search)"])
+    unsupported = dispatcher.unsupported(name)
+    if unsupported is not None:
+        return unsupported
     tool = dispatcher.callable.get(name)
     if tool is None:
         hidden = dispatcher.selection.why_hidden(name, dispatcher.all_tools)

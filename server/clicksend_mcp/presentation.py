@@ -105,9 +105,15 @@ def present(
 
 
 def served(
-    selection: Selection, catalogue: Mapping[str, CompiledTool], *, max_recipients: int | None = None
+    selection: Selection,
+    catalogue: Mapping[str, CompiledTool],
+    *,
+    max_recipients: int | None = None,
+    runs: Callable[[CompiledTool], bool] | None = None,
 ) -> tuple[dict[str, CompiledTool], dict[str, CompiledTool]]:
-    """(listed, callable) for a selection, rendered: callable adds the aliases of listed tools."""
-    callable_tools = present(selection.callable(catalogue), catalogue, max_recipients=max_recipients)
-    listed = selection.apply(catalogue)
+    """(listed, callable) for a selection, rendered: callable adds the aliases of listed tools. `runs` says which
+    tools the backend can run (the others are neither listed nor named as served)."""
+    runnable = {n: t for n, t in catalogue.items() if runs is None or runs(t)}
+    callable_tools = present(selection.callable(runnable), catalogue, max_recipients=max_recipients)
+    listed = selection.apply(runnable)
     return {name: tool for name, tool in callable_tools.items() if name in listed}, callable_tools

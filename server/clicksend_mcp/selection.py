@@ -13,6 +13,7 @@ from .settings import ConfigError
 DEFAULT = "default"  # the tools whose spec says `default: true` (chosen by everyday tasks; see the README)
 ALIASES = "aliases"  # tools whose spec says `alias_of`: listed only when asked for, always callable by name
 ALL = "all"
+DEFAULT_TOOLSETS = (DEFAULT,)
 
 
 def split_names(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -38,13 +39,15 @@ class Selection:
         tools: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
         read_only: bool = False,
+        defaults: tuple[str, ...] = DEFAULT_TOOLSETS,
     ) -> Selection:
         sets = split_names(toolsets)
         chosen: tuple[str, ...] | None
         if not sets and split_names(tools):
             chosen = ()  # only the named tools
-        elif not sets:
-            chosen = (DEFAULT,)
+        elif not sets or DEFAULT in sets:
+            # `defaults` is the default set plus the backend's own toolsets (maton: connections; skillboss: its tools)
+            chosen = tuple(dict.fromkeys([*(s for s in sets if s != DEFAULT), *defaults]))
         elif ALL in sets:
             chosen = None
         else:
