@@ -175,11 +175,12 @@ def test_no_description_sends_the_agent_to_a_tool_it_cannot_call(
                 assert text[match.end() :].startswith(f" {NOT_ENABLED}"), f"{tool.name} names unserved {name}"
 
 
-def test_the_default_descriptions_name_no_unserved_tool_without_saying_so(tools: dict[str, CompiledTool]) -> None:
-    raw = {n for t in tools.values() if t.spec.default for text in _texts(t) for n in TOOL_REF.findall(text)}
-    unserved = raw - {n for n, t in tools.items() if t.spec.default}
-    assert unserved, "the raw specs do name tools beyond the default set"
-    listed, _ = served(Selection.from_names(None), tools)
+def test_a_reference_to_an_unserved_tool_says_how_to_enable_it(tools: dict[str, CompiledTool]) -> None:
+    sms = {n: t for n, t in tools.items() if t.spec.toolset == "sms" and not t.spec.alias_of}
+    raw = {n for t in sms.values() for text in _texts(t) for n in TOOL_REF.findall(text)}
+    unserved = raw - set(sms)
+    assert unserved, "the sms specs name tools of other toolsets"
+    listed, _ = served(Selection.from_names("sms"), tools)
     for tool in listed.values():
         for text in _texts(tool):
             for name in unserved:
@@ -407,3 +408,16 @@ def test_a_unix_time_marker_on_a_string_does_not_load(tools: dict[str, CompiledT
     spec["params"][1]["schema"] = {"type": "string", "format": "unix-time"}
     with pytest.raises(ValidationError, match="format: unix-time marks integer Unix seconds"):
         type(tools["CLICKSEND_GET_SMS_HISTORY"].spec).model_validate(spec)
+
+
+def test_the_default_selection_fits_40_kb_with_the_maton_backends_own_tools(tools: dict[str, CompiledTool]) -> None:
+    from clicksend_mcp.assembly import selection_of
+    from clicksend_mcp.settings import Settings
+
+    settings = Settings(backend="maton", maton_api_key="maton-test-key-7c1d9e0f44aa")
+    listed, _ = served(
+        selection_of(settings, "maton"), tools, max_recipients=100, runs=lambda t: t.spec.api != "skillboss"
+    )
+    assert any(t.spec.toolset == "maton" for t in listed.values())
+    assert len(listed) <= MAX_DEFAULT_TOOLS
+    assert listing_bytes(listed.values(), discovery=False) <= 40_000

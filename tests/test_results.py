@@ -7,11 +7,11 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from clicksend_mcp.compiler import RESULT_SCHEMA
+from clicksend_mcp.compiler import RESULT_CONTRACT
 from clicksend_mcp.http import HttpResponse, TransportFailure
 from clicksend_mcp.results import Redactor, from_response, from_transport_failure, invalid_arguments
 
-VALIDATE = Draft202012Validator(RESULT_SCHEMA).validate
+VALIDATE = Draft202012Validator(RESULT_CONTRACT).validate
 
 
 def answer(

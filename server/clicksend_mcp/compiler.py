@@ -25,25 +25,25 @@ DRY_RUN_PARAM: dict[str, Any] = {
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: fetch the pages from `page` on, up to max_items.",
+    "description": "Fetch every page from `page` on (up to max_items).",
 }
 MAX_ITEMS_PARAM: dict[str, Any] = {
     "type": "integer",
     "minimum": 1,
     "maximum": 5000,
     "default": 500,
-    "description": "With all_pages: stop after this many items.",
+    "description": "With all_pages: most items.",
 }
 FIELDS_PARAM: dict[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
     "minItems": 1,
-    "description": "Return only these fields (of each item).",
+    "description": "Only these fields (of each item).",
 }
 KEEP_EMPTY_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "Keep items' null and empty fields.",
+    "description": "Keep null and empty item fields.",
 }
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty"})
 TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
@@ -71,10 +71,16 @@ MATON_CONNECTION_PARAM = ParamSpec.model_validate(
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")
 
-# Repeated on every tool in tools/list, so it is kept terse: the field meanings are in the server's instructions
-# and the README. Every result also carries http_code, response_code, response_msg and, when they apply, warnings,
-# retry_after, tag, truncated, untrusted_content and sandbox.
+# Repeated on every tool in tools/list, so it is kept terse (the default selection must fit 40 KB): the field
+# meanings and types are in the server's instructions and the README. Every result also carries http_code,
+# response_code, response_msg and, when they apply, warnings, retry_after, tag, truncated, untrusted_content, sandbox.
 RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"successful": {"type": "boolean"}},
+    "required": ["successful", "data", "error", "error_code"],
+}
+# What every result honours (the tests hold every result to it); the published RESULT_SCHEMA is its terse part.
+RESULT_CONTRACT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "successful": {"type": "boolean"},
