@@ -421,3 +421,9 @@ def test_the_default_selection_fits_40_kb_with_the_maton_backends_own_tools(tool
     assert any(t.spec.toolset == "maton" for t in listed.values())
     assert len(listed) <= MAX_DEFAULT_TOOLS
     assert listing_bytes(listed.values(), discovery=False) <= 40_000
+
+
+def test_a_canonical_tool_does_not_describe_its_alias(tools: dict[str, CompiledTool]) -> None:
+    for alias in (t for t in tools.values() if t.spec.alias_of):
+        canonical = tools[alias.spec.alias_of]  # type: ignore[index]
+        assert alias.name not in canonical.spec.description, f"{canonical.name} still names {alias.name}"
