@@ -127,3 +127,9 @@ async def test_flags_given_on_the_command_line_reach_every_worker() -> None:
 def test_workers_need_an_http_transport() -> None:
     with pytest.raises(ConfigError, match="--workers"):
         Settings(workers=2, transport="stdio").check_http_exposure()
+
+
+def test_every_flag_has_the_environment_variable_workers_read_it_from() -> None:
+    from clicksend_mcp.cli import _ENV_NAMES, _FLAG_FIELDS
+
+    assert set(_FLAG_FIELDS) <= set(_ENV_NAMES), set(_FLAG_FIELDS) - set(_ENV_NAMES)
