@@ -35,6 +35,7 @@ from . import __version__, results
 from .compiler import RESULT_SCHEMA, CompiledTool
 from .discovery import DESCRIBE, SEARCH, describe, meta_tools, search
 from .dispatcher import Dispatcher, PreparedCall, Progress, UnknownToolError
+from .send_summary import confirmation_message
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -219,31 +220,7 @@ class Confirmation:
         return self.dispatcher.finish_declined(prepared, "NOT_CONFIRMED", why)
 
     async def _message(self, prepared: PreparedCall) -> str:
-        tool, args = prepared.tool, prepared.arguments
-        lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
-        recipients = [r.value for r in prepared.send.recipients] if prepared.send else []
-        shown = ", ".join(recipients[:10]) + (f" and {len(recipients) - 10} more" if len(recipients) > 10 else "")
-        lines.append(f"To: {shown}")
-        senders = sorted(
-            {str(m.get("from")) for m in _items(args) if m.get("from")}
-            | ({str(args["from"])} if isinstance(args.get("from"), str) else set())
-        )
-        lines.append(f"From: {', '.join(senders) if senders else 'the account default sender'}")
-        bodies = [str(m.get("body")) for m in _items(args) if m.get("body")] or (
-            [str(args["body"])] if args.get("body") else []
-        )
-        if bodies:
-            body = bodies[0] if len(bodies[0]) <= 300 else bodies[0][:300] + "..."
-            lines.append(f"Message: {body}" + (f" (and {len(bodies) - 1} more messages)" if len(bodies) > 1 else ""))
-        quoted = await self.dispatcher.quote(prepared)
-        if quoted and quoted.get("successful") and isinstance(quoted.get("data"), dict):
-            price = quoted["data"].get("total_price")
-            currency = (quoted["data"].get("_currency") or {}).get("currency_name_short", "")
-            if price is not None:
-                lines.append(f"Quoted cost: {price} {currency}".rstrip())
-        else:
-            lines.append("Quoted cost: not available")
-        return "\n".join(lines)
+        return await confirmation_message(self.dispatcher, prepared)
 
 
 CONFIRM_SCHEMA: dict[str, Any] = {
@@ -253,11 +230,6 @@ CONFIRM_SCHEMA: dict[str, Any] = {
     },
     "required": ["confirm"],
 }
-
-
-def _items(args: dict[str, Any]) -> list[dict[str, Any]]:
-    items = args.get("messages")
-    return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
 
 
 def _fingerprint(params: types.CallToolRequestParams) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .http import ClickSendHttp, Timeouts, basic_token
-from .settings import SANDBOX_URL, Backend, Settings
+from .settings import SANDBOX_URL, Backend, ConfigError, Settings
 
 
 @dataclass
@@ -30,6 +30,13 @@ def build_backend(settings: Settings, *, sandbox_app: Any = None, asgi_app: Any 
     name = settings.resolved_backend()
     timeouts = _timeouts(settings)
     if name == "sandbox":
+        if sandbox_app is None and settings.sandbox_state:
+            from .sandbox.persistence import StateFileError, persistent_sandbox_app
+
+            try:
+                sandbox_app = persistent_sandbox_app(settings.sandbox_state)
+            except StateFileError as exc:
+                raise ConfigError(f"CLICKSEND_SANDBOX_STATE (--sandbox-state) {exc}") from None
         if sandbox_app is None:
             from .sandbox import create_sandbox_app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,24 @@ def split_names(value: str | Iterable[str] | None) -> tuple[str, ...]:
         return ()
     parts = value.split(",") if isinstance(value, str) else list(value)
     return tuple(p.strip() for p in parts if p and p.strip())
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """ "did you mean X or Y?" for the closest known names (case-insensitive), or "" when none is close."""
+    by_upper: dict[str, str] = {}
+    for candidate in known:
+        by_upper.setdefault(candidate.upper(), candidate)
+    close = [by_upper[c] for c in difflib.get_close_matches(name.upper(), list(by_upper), n=3, cutoff=0.6)]
+    if not close:
+        return ""
+    listed = close[0] if len(close) == 1 else ", ".join(close[:-1]) + " or " + close[-1]
+    return f"did you mean {listed}?"
+
+
+def _hints(names: Iterable[str], known: Iterable[str]) -> str:
+    known = list(known)
+    found = [f"{n}: {hint}" for n in names if (hint := suggest(n, known))]
+    return f" ({'; '.join(found)})" if found else ""
 
 
 @dataclass(frozen=True)
@@ -53,14 +72,16 @@ class Selection:
         known_sets = sorted({t.spec.toolset for t in tools.values()})
         unknown_sets = sorted(set(self.toolsets or ()) - set(known_sets))
         if unknown_sets:
+            hints = _hints(unknown_sets, [*known_sets, ALL, "default"])
             raise ConfigError(
-                f"unknown toolset(s) {', '.join(unknown_sets)}; valid toolsets: {', '.join(known_sets)}, "
+                f"unknown toolset(s) {', '.join(unknown_sets)}{hints}; valid toolsets: {', '.join(known_sets)}, "
                 f"'{ALL}' and 'default' ({', '.join(DEFAULT_TOOLSETS)})"
             )
         unknown = sorted((set(self.tools) | set(self.exclude)) - set(tools))
         if unknown:
+            hints = _hints(unknown, tools)
             raise ConfigError(
-                f"unknown tool name(s) {', '.join(unknown)}; "
+                f"unknown tool name(s) {', '.join(unknown)}{hints}; "
                 "list the valid ones with: clicksend-mcp --toolsets all tools"
             )
         if self.read_only:
@@ -85,10 +106,13 @@ class Selection:
     def why_hidden(self, name: str, tools: Mapping[str, CompiledTool]) -> str:
         tool = tools.get(name)
         if tool is None:
-            return f"Unknown tool: {name}"
+            hint = suggest(name, tools)
+            return f"Unknown tool: {name}." + (f" {hint[0].upper()}{hint[1:]}" if hint else "")
         if self.read_only and not tool.read_only and self._chosen(tool):
             return f"{name} changes things in ClickSend and this server is read-only (--read-only)"
+        if tool.name in self.exclude:
+            return f"{name} is not enabled on this server: it is excluded (--exclude-tools)"
         return (
-            f"{name} is not enabled on this server (its toolset is {tool.spec.toolset}); "
-            "enable it with --toolsets or --tools"
+            f"{name} is not enabled on this server: it is in the {tool.spec.toolset} toolset; enable it with "
+            f"--toolsets {tool.spec.toolset} (or CLICKSEND_TOOLSETS), or add just this tool with --tools {name}"
         )

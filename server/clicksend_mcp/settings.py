@@ -12,6 +12,7 @@ Transport = Literal["stdio", "sse", "http"]
 
 DEFAULT_CLICKSEND_URL = "https://rest.clicksend.com/v3"
 DEFAULT_MATON_URL = "https://gateway.maton.ai/clicksend/v3"
+DEFAULT_MATON_CTRL_URL = "https://ctrl.maton.ai"
 SANDBOX_URL = "http://sandbox.clicksend.invalid/v3"
 
 
@@ -21,6 +22,15 @@ class ConfigError(ValueError):
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a settings field (the last of its aliases), e.g. "port" -> CLICKSEND_MCP_PORT."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    name = alias.choices[-1]
+    assert isinstance(name, str)
+    return name
 
 
 class Settings(BaseSettings):
@@ -41,6 +51,10 @@ class Settings(BaseSettings):
     maton_api_key: SecretStr | None = Field(default=None, validation_alias=_env("maton_api_key", "MATON_API_KEY"))
     maton_connection: str | None = Field(default=None, validation_alias=_env("maton_connection", "MATON_CONNECTION"))
     maton_base_url: str = Field(default=DEFAULT_MATON_URL, validation_alias=_env("maton_base_url", "MATON_BASE_URL"))
+    # Maton's control API (connections); only `doctor` calls it.
+    maton_ctrl_base_url: str = Field(
+        default=DEFAULT_MATON_CTRL_URL, validation_alias=_env("maton_ctrl_base_url", "MATON_CTRL_BASE_URL")
+    )
     timeout: float = Field(default=30.0, gt=0, le=600, validation_alias=_env("timeout", "CLICKSEND_TIMEOUT"))
     retries: int = Field(default=2, ge=0, le=10, validation_alias=_env("retries", "CLICKSEND_RETRIES"))
     retry_max_wait: float = Field(
@@ -78,6 +92,8 @@ class Settings(BaseSettings):
         default="text", validation_alias=_env("log_format", "CLICKSEND_MCP_LOG_FORMAT")
     )
     specs_dir: str | None = Field(default=None, validation_alias=_env("specs_dir", "CLICKSEND_SPECS_DIR"))
+    # The sandbox's state in a JSON file, kept between runs (unset: in memory, gone when the process ends).
+    sandbox_state: str | None = Field(default=None, validation_alias=_env("sandbox_state", "CLICKSEND_SANDBOX_STATE"))
     # What the agent sees.
     toolsets: str | None = Field(default=None, validation_alias=_env("toolsets", "CLICKSEND_TOOLSETS"))
     tools: str | None = Field(default=None, validation_alias=_env("tools", "CLICKSEND_TOOLS"))
@@ -114,13 +130,19 @@ class Settings(BaseSettings):
         return ",".join(codes)
 
     @field_validator(
-        "clicksend_username", "maton_connection", "clicksend_api_key", "maton_api_key", "auth_token", mode="before"
+        "clicksend_username",
+        "maton_connection",
+        "clicksend_api_key",
+        "maton_api_key",
+        "auth_token",
+        "sandbox_state",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("clicksend_base_url", "maton_base_url")
+    @field_validator("clicksend_base_url", "maton_base_url", "maton_ctrl_base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
