@@ -1,5 +1,5 @@
 """The command line as a person meets it, through the installed console script: flags after the subcommand, help,
-a port in use, a closed pipe, hidden and misspelt tools, confirmation on a terminal, and sandbox state kept in a file."""
+a port in use, a closed pipe, hidden and misspelt tools, confirmation on a terminal, sandbox state kept in a file."""
 
 from __future__ import annotations
 
