@@ -70,8 +70,20 @@ def test_no_credentials_say_what_to_set() -> None:
     assert status == 1
     assert problems(lines) == [
         "no credentials are set. Set CLICKSEND_USERNAME and CLICKSEND_API_KEY (ClickSend directly), or "
-        "MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway. To try every tool with no "
-        "account, use --backend sandbox."
+        "MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway, or SKILLBOSS_API_KEY for "
+        "SkillBoss. To try every tool with no account, use --backend sandbox."
+    ]
+
+
+def test_skillboss_is_not_called_because_it_has_no_read_only_call() -> None:
+    port = free_port()  # nothing listens: doctor must not call it
+    status, lines = doctor(
+        {"SKILLBOSS_API_KEY": "skillboss-key-0123456789", "SKILLBOSS_BASE_URL": f"http://127.0.0.1:{port}/v1"}
+    )
+    assert status == 1
+    assert problems(lines) == [
+        "SkillBoss offers no read-only call, so doctor cannot check SKILLBOSS_API_KEY without sending something. "
+        "Send a templated SMS to a test number to check it."
     ]
 
 

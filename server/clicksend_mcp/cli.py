@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import os
@@ -71,9 +70,15 @@ FLAGS: tuple[Flag, ...] = (
     Flag(
         BACKEND,
         "backend",
-        "direct (ClickSend), maton (gateway) or sandbox (no account, nothing sent); default: chosen from the "
-        "credentials set",
-        {"choices": ["direct", "maton", "sandbox"]},
+        "direct (ClickSend), maton or skillboss (gateways), or sandbox (no account, nothing sent); default: "
+        "chosen from the credentials set",
+        {"choices": ["direct", "maton", "skillboss", "sandbox"]},
+    ),
+    Flag(
+        BACKEND,
+        "maton_connection_arg",
+        "maton backend: every tool takes an optional maton_connection (one account per call)",
+        _SWITCH,
     ),
     Flag(BACKEND, "timeout", "seconds to wait for ClickSend", {"type": float, "metavar": "SECONDS"}),
     Flag(BACKEND, "retries", "retries of reads and idempotent writes", {"type": int, "metavar": "N"}),
@@ -128,7 +133,7 @@ FLAGS: tuple[Flag, ...] = (
 # Which flags each command takes; with no command the server is served, so the top level takes them all.
 _COMMAND_GROUPS = {
     "serve": (GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS),
-    "tools": (GENERAL, SELECTION),
+    "tools": (GENERAL, BACKEND, SELECTION),  # the list is what the configured backend serves
     "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS),
     "doctor": (GENERAL, BACKEND),
 }
@@ -137,9 +142,11 @@ EPILOG = """\
 credentials (environment variables only, so they never show in the process list):
   CLICKSEND_USERNAME, CLICKSEND_API_KEY   ClickSend's API username and key (direct backend)
   MATON_API_KEY, MATON_CONNECTION         a Maton API key, and optionally which connection (maton backend)
+  SKILLBOSS_API_KEY                       a SkillBoss API Hub key (skillboss backend)
 
 The backend is chosen automatically: direct when both ClickSend variables are set, else maton when
-MATON_API_KEY is set. --backend sandbox needs no account: an in-process ClickSend where nothing is sent.
+MATON_API_KEY is set, else skillboss when SKILLBOSS_API_KEY is set. --backend sandbox needs no account:
+an in-process ClickSend where nothing is sent.
 Settings that exist only as environment variables (base URLs, retry wait, size limits, shutdown grace,
 cache folder) are in the README's configuration table. Check a set-up with: clicksend-mcp doctor
 """
@@ -254,7 +261,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         return anyio.run(run_doctor, settings)
     try:
-        from .assembly import build_dispatcher, load_tools, selection_of
+        from .assembly import build_dispatcher, load_tools, selection_of, served_tools
 
         listener: socket.socket | None = None
         if command == "serve":
@@ -263,13 +270,16 @@ def _main(argv: Sequence[str] | None) -> int:
         if command == "tools":
             selection = selection_of(settings)
             selection.validate(tools)
+            served = served_tools(settings, selection, tools)
             if ns.size:
-                return _print_size(tools, selection.apply(tools), discovery=settings.discovery)
-            return _print_tools(selection.apply(tools), as_json=ns.json, as_markdown=ns.markdown)
+                return _print_size(tools, served, discovery=settings.discovery)
+            return _print_tools(served, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
         if command == "serve" and settings.transport != "stdio":
+            from .transports.serving import bind_listener
+
             # Bind before anything starts, so a taken port is one clear line, not a traceback after start-up.
-            listener = _listen(settings.host, settings.port)
+            listener = bind_listener(settings.host, settings.port)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")
     except ConfigError as exc:
@@ -278,32 +288,6 @@ def _main(argv: Sequence[str] | None) -> int:
     if command == "call":
         return anyio.run(_call, dispatcher, ns.name, ns.args, settings.confirm_sends)
     return anyio.run(_serve, dispatcher, settings, listener)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A bound listening socket for uvicorn, or ConfigError naming the address and what to do."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror:
-        raise ConfigError(f"cannot listen on {host}: no such address; set another with --host") from None
-    sock = socket.socket(family, kind, proto)
-    # Like uvicorn: a port left in TIME_WAIT by a previous run can be reused, one that is listening cannot.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"{where} is already in use; choose another port with --port") from None
-        if exc.errno == errno.EACCES:
-            raise ConfigError(f"not allowed to listen on {where}; choose a port above 1023 with --port") from None
-        raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> int:
@@ -372,7 +356,7 @@ async def _call(dispatcher: Any, name: str, raw_args: str, confirm_sends: bool) 
 
 async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any]:
     """--confirm-sends on the command line: the elicitation's summary and a y/N question on the terminal."""
-    from .send_summary import confirmation_message
+    from .send_summary import send_summary
 
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return dispatcher.finish_declined(  # type: ignore[no-any-return]
@@ -381,7 +365,7 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
             "this command asks the person to confirm every send (--confirm-sends), and there is no terminal to "
             "ask on; nothing was sent",
         )
-    message = await confirmation_message(dispatcher, prepared)
+    message = await send_summary(dispatcher, prepared)
     sys.stderr.write(f"{message}\nSend it? [y/N] ")
     sys.stderr.flush()
     answer = await anyio.to_thread.run_sync(sys.stdin.readline)
@@ -393,8 +377,11 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
 
 
 async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | None) -> int:
-    from .app import HttpOptions, build_server, closing, drain, hold_streams_on_shutdown, http_app, run_stdio, sse_app
+    from .app import build_server
     from .selection import split_names
+    from .transports.asgi import HttpOptions, http_app, sse_app
+    from .transports.serving import ServeOptions, closing, serve_http
+    from .transports.stdio import run_stdio
 
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
@@ -409,8 +396,6 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
         if settings.transport == "stdio" or listener is None:
             await run_stdio(server)
             return 0
-        import uvicorn
-
         options = HttpOptions(
             host=settings.host,
             auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
@@ -422,21 +407,16 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         port = listener.getsockname()[1]
         shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-        # On SIGTERM uvicorn stops accepting, lets in-flight calls finish (up to the grace period), then exits.
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=port,
-            log_level=settings.log_level,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_grace),
-        )
-        server_http = uvicorn.Server(config)
-        hold_streams_on_shutdown()
         log.info("listening on http://%s:%d%s", shown_host, port, endpoint)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(drain, dispatcher, lambda: server_http.should_exit, settings.shutdown_grace)
-            await server_http.serve(sockets=[listener])
-            tg.cancel_scope.cancel()
+        await serve_http(
+            app,
+            dispatcher,
+            ServeOptions(
+                host=settings.host,
+                port=port,
+                log_level=settings.log_level,
+                shutdown_grace=settings.shutdown_grace,
+                listener=listener,
+            ),
+        )
     return 0

@@ -244,11 +244,11 @@ def _credentials_problem(settings: Settings, exc: ConfigError) -> str:
             f"only half of the ClickSend credentials are set: {present} is set, {missing} is not. Set both "
             "(the API username and key from the ClickSend dashboard, Developers > API Credentials)."
         )
-    if not (has_user or settings.maton_api_key) and settings.backend is None:
+    if not (has_user or settings.maton_api_key or settings.skillboss_api_key) and settings.backend is None:
         return (
             "no credentials are set. Set CLICKSEND_USERNAME and CLICKSEND_API_KEY (ClickSend directly), or "
-            "MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway. To try every tool with no "
-            "account, use --backend sandbox."
+            "MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway, or SKILLBOSS_API_KEY for "
+            "SkillBoss. To try every tool with no account, use --backend sandbox."
         )
     return str(exc)
 
@@ -258,6 +258,8 @@ def _chosen_because(settings: Settings, backend: str) -> str:
         return "set with --backend or CLICKSEND_BACKEND"
     if backend == "direct":
         return "chosen because CLICKSEND_USERNAME and CLICKSEND_API_KEY are set"
+    if backend == "skillboss":
+        return "chosen because SKILLBOSS_API_KEY is set"
     return "chosen because MATON_API_KEY is set"
 
 
@@ -274,6 +276,14 @@ async def diagnose(settings: Settings) -> Report:
         report.info(f"Maton gateway: {shown_url(settings.maton_base_url)}")
         if not await _check_maton(settings, report):
             return report
+    elif backend == "skillboss":
+        # SkillBoss runs only sends and passcode checks: nothing it offers reads without acting.
+        report.info(f"SkillBoss API Hub: {shown_url(settings.skillboss_base_url)}")
+        report.problem(
+            "SkillBoss offers no read-only call, so doctor cannot check SKILLBOSS_API_KEY without sending "
+            "something. Send a templated SMS to a test number to check it."
+        )
+        return report
     elif backend == "direct":
         report.info(f"ClickSend API: {shown_url(settings.clicksend_base_url)}")
     else:

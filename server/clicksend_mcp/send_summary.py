@@ -1,6 +1,7 @@
 """What a person sees before confirming a send: recipients, sender, message and quoted cost, as plain text.
 
-Shared by MCP elicitation (app.py) and the command line's y/N question (cli.py), so both show the same summary.
+Shared by MCP elicitation (confirmation.py) and the command line's y/N question (cli.py), so both show the same
+summary; no MCP here, so the command line need not import it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from typing import Any
 from .dispatcher import Dispatcher, PreparedCall
 
 
-def _items(args: dict[str, Any]) -> list[dict[str, Any]]:
-    items = args.get("messages")
-    return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
-
-
-async def confirmation_message(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
-    """The summary of a prepared send, with ClickSend's quote from the channel's price tool when it has one."""
+async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
+    """What the person is shown before a send: recipients, sender, message and ClickSend's quoted cost."""
+    if (
+        prepared.send is None or prepared.tool.spec.api != "clicksend"
+    ):  # not a ClickSend send (spec `confirm`, gateways)
+        return dispatcher.confirmation_text(prepared)
     tool, args = prepared.tool, prepared.arguments
     lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
     recipients = [r.value for r in prepared.send.recipients] if prepared.send else []
@@ -42,3 +42,8 @@ async def confirmation_message(dispatcher: Dispatcher, prepared: PreparedCall) -
     else:
         lines.append("Quoted cost: not available")
     return "\n".join(lines)
+
+
+def _items(args: dict[str, Any]) -> list[dict[str, Any]]:
+    items = args.get("messages")
+    return [m for m in items if isinstance(m, dict)] if isinstance(items, list) else []
