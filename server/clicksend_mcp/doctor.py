@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from .backends import build_backend
-from .http import ClickSendHttp, HttpResponse, Timeouts, TransportFailure
+from .backends import BackendConfig, build_backend
+from .http import ClickSendHttp, HttpResponse, TransportFailure
 from .request_builder import HttpRequest
 from .results import Redactor
 from .settings import DEFAULT_CLICKSEND_URL, DEFAULT_MATON_URL, ConfigError, Settings
@@ -173,23 +173,15 @@ def _connections(body: Any) -> list[dict[str, Any]]:
     return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
 
 
-async def _check_maton(settings: Settings, report: Report) -> bool:
+async def _check_maton(settings: Settings, control: ClickSendHttp, report: Report) -> bool:
     """Ask Maton's control API for the key's active ClickSend connections; False when the gateway call is pointless."""
-    assert settings.maton_api_key is not None
     ctrl = settings.maton_ctrl_base_url
-    http = ClickSendHttp(
-        ctrl,
-        headers={"Authorization": f"Bearer {settings.maton_api_key.get_secret_value()}"},
-        timeouts=_timeouts(settings),
-    )
     request = HttpRequest("GET", "/connections", query=(("app", "clicksend"), ("status", "ACTIVE")))
     try:
-        response = await http.send(request)
+        response = await control.send(request)
     except TransportFailure as failure:
         report.problem(_unreachable(failure, "Maton's control API", ctrl, settings.timeout))
         return False
-    finally:
-        await http.aclose()
     if response.status in (401, 403):
         report.problem(
             f"Maton did not accept MATON_API_KEY (HTTP {response.status} from {shown_url(ctrl)}). Copy the key "
@@ -226,11 +218,6 @@ async def _check_maton(settings: Settings, report: Report) -> bool:
     using = settings.maton_connection or (ids[0] if ids else "the oldest")
     report.ok(f"Maton accepted the key: {len(active)} active clicksend connection(s); using {using}")
     return True
-
-
-def _timeouts(settings: Settings) -> Timeouts:
-    t = settings.timeout
-    return Timeouts(connect=min(5.0, t), read=t, write=t, pool=min(5.0, t), total=t)
 
 
 def _credentials_problem(settings: Settings, exc: ConfigError) -> str:
@@ -271,12 +258,7 @@ async def diagnose(settings: Settings) -> Report:
         report.problem(_credentials_problem(settings, exc))
         return report
     report.info(f"backend: {backend} ({_chosen_because(settings, backend)})")
-    if backend == "maton":
-        report.info(f"Maton control API: {shown_url(settings.maton_ctrl_base_url)}")
-        report.info(f"Maton gateway: {shown_url(settings.maton_base_url)}")
-        if not await _check_maton(settings, report):
-            return report
-    elif backend == "skillboss":
+    if backend == "skillboss":
         # SkillBoss runs only sends and passcode checks: nothing it offers reads without acting.
         report.info(f"SkillBoss API Hub: {shown_url(settings.skillboss_base_url)}")
         report.problem(
@@ -289,6 +271,20 @@ async def diagnose(settings: Settings) -> Report:
     else:
         report.info("the in-process sandbox: nothing leaves this machine")
     config = build_backend(settings)
+    try:
+        return await _check_account(settings, backend, config, report)
+    finally:
+        for client in {id(c): c for c in [config.http, *config.apis.values()]}.values():
+            await client.aclose()
+
+
+async def _check_account(settings: Settings, backend: str, config: BackendConfig, report: Report) -> Report:
+    """Maton's connections first (the gateway call is pointless without one), then GET /account."""
+    if backend == "maton":
+        report.info(f"Maton control API: {shown_url(settings.maton_ctrl_base_url)}")
+        report.info(f"Maton gateway: {shown_url(settings.maton_base_url)}")
+        if not await _check_maton(settings, config.apis["maton_control"], report):
+            return report
     base_url = settings.maton_base_url if backend == "maton" else settings.clicksend_base_url
     try:
         response = await config.http.send(HttpRequest("GET", "/account"))
@@ -296,8 +292,6 @@ async def diagnose(settings: Settings) -> Report:
         what = "the Maton gateway" if backend == "maton" else "ClickSend"
         report.problem(_unreachable(failure, what, base_url, settings.timeout))
         return report
-    finally:
-        await config.http.aclose()
     _judge_account(response, report, backend, base_url)
     if backend != "sandbox":
         _check_clock(response, report, time.time())
