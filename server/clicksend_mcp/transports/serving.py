@@ -67,7 +67,19 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
         lifespan="on",
         timeout_graceful_shutdown=int(options.shutdown_grace),
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if sockets and self.started:
+                # uvicorn announces only the sockets it bound itself; say the same for the one bound beforehand.
+                host, port = sockets[0].getsockname()[:2]
+                shown = f"[{host}]" if ":" in host else host
+                logging.getLogger("uvicorn.error").info(
+                    "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port
+                )
+
+    server = Server(config)
     hold_streams_on_shutdown()
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, dispatcher, lambda: server.should_exit, options.shutdown_grace)
