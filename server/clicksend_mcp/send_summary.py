@@ -41,7 +41,7 @@ async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
             lines.append(f"Quoted cost: {price} {currency}".rstrip())
     else:
         lines.append("Quoted cost: not available")
-    return "\n".join(lines)
+    return dispatcher.redactor.text("\n".join(lines))  # the summary leaves the server like a result
 
 
 def _items(args: dict[str, Any]) -> list[dict[str, Any]]:
