@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from .backends import BackendConfig, build_backend
 from .http import ClickSendHttp, HttpResponse, TransportFailure
-from .request_builder import HttpRequest
 from .redaction import Redactor
+from .request_builder import HttpRequest
 from .settings import DEFAULT_CLICKSEND_URL, DEFAULT_MATON_URL, ConfigError, Settings
 
 CLOCK_TOLERANCE = 300  # seconds; ClickSend's timestamps (schedules, history ranges) are Unix seconds
