@@ -190,8 +190,15 @@ def test_a_working_maton_key_and_connection_pass(maton: tuple[FakeMatonControl, 
     control, env = maton
     status, lines = doctor({**env, "MATON_CONNECTION": MATON_CONNECTION})
     assert status == 0
-    assert f"ok       Maton accepted the key: 1 active clicksend connection(s); using {MATON_CONNECTION}" in lines
-    assert "ok       GET /account succeeded: signed in as sandbox, balance 100.00 AUD" in lines
+    assert lines[:6] == [
+        "  backend: maton (chosen because MATON_API_KEY is set)",
+        f"  Maton control API: {env['MATON_CTRL_BASE_URL']}",
+        f"  Maton gateway: {env['MATON_BASE_URL']}",
+        f"ok       Maton accepted the key: 1 active clicksend connection(s); using {MATON_CONNECTION}",
+        "ok       GET /account succeeded: signed in as sandbox, balance 100.00 AUD",
+        lines[5],
+    ]
+    assert lines[5].startswith("ok       this machine's clock agrees") and lines[-1] == "Everything checked is working."
     assert control.seen == [{"app": "clicksend", "status": "ACTIVE"}]
 
 

@@ -362,8 +362,7 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
         return dispatcher.finish_declined(  # type: ignore[no-any-return]
             prepared,
             "NOT_CONFIRMED",
-            "this command asks the person to confirm every send (--confirm-sends), and there is no terminal to "
-            "ask on; nothing was sent",
+            "this command asks the person to confirm every send (--confirm-sends), and there is no terminal to ask on",
         )
     message = await send_summary(dispatcher, prepared)
     sys.stderr.write(f"{message}\nSend it? [y/N] ")
@@ -371,7 +370,7 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
     answer = await anyio.to_thread.run_sync(sys.stdin.readline)
     if answer.strip().lower() not in ("y", "yes"):
         return dispatcher.finish_declined(  # type: ignore[no-any-return]
-            prepared, "NOT_CONFIRMED", "the person declined this send; nothing was sent"
+            prepared, "NOT_CONFIRMED", "the person declined this send"
         )
     return await dispatcher.execute(prepared)  # type: ignore[no-any-return]
 

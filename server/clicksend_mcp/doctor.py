@@ -268,7 +268,7 @@ async def diagnose(settings: Settings) -> Report:
         return report
     elif backend == "direct":
         report.info(f"ClickSend API: {shown_url(settings.clicksend_base_url)}")
-    else:
+    elif backend == "sandbox":
         report.info("the in-process sandbox: nothing leaves this machine")
     config = build_backend(settings)
     try:
