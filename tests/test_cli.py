@@ -166,12 +166,12 @@ def test_tools_into_a_pipe_nobody_reads_exits_quietly() -> None:
 
 
 def test_calling_a_real_tool_that_is_not_enabled_names_the_toolset_that_enables_it() -> None:
-    done = run_cli("--backend", "sandbox", "call", "CLICKSEND_VOICE_SEND_POST")
+    done = run_cli("--backend", "sandbox", "call", "CLICKSEND_GET_STATISTICS_VOICE")
     assert done.returncode == 2
+    # The same words as the MCP path's error (Selection.why_hidden).
     assert done.stderr == (
-        "clicksend-mcp: CLICKSEND_VOICE_SEND_POST is not enabled on this server: it is in the voice toolset; "
-        "enable it with --toolsets voice (or CLICKSEND_TOOLSETS), or add just this tool with "
-        "--tools CLICKSEND_VOICE_SEND_POST\n"
+        "clicksend-mcp: CLICKSEND_GET_STATISTICS_VOICE is not enabled on this server; the operator can add it with "
+        "--tools CLICKSEND_GET_STATISTICS_VOICE (or --toolsets account)\n"
     )
     assert "unknown" not in done.stderr.lower()
 
@@ -180,7 +180,7 @@ def test_a_misspelt_tool_name_gets_a_did_you_mean() -> None:
     done = run_cli("--backend", "sandbox", "call", "CLICKSEND_GET_ACOUNT")
     assert done.returncode == 2
     assert done.stderr.startswith(
-        "clicksend-mcp: Unknown tool: CLICKSEND_GET_ACOUNT. Did you mean CLICKSEND_GET_ACCOUNT"
+        "clicksend-mcp: Unknown tool: CLICKSEND_GET_ACOUNT; did you mean CLICKSEND_GET_ACCOUNT"
     )
     assert done.stderr.endswith("List the tools with: clicksend-mcp --toolsets all tools\n")
 
@@ -188,7 +188,7 @@ def test_a_misspelt_tool_name_gets_a_did_you_mean() -> None:
 def test_a_misspelt_toolset_is_refused_at_start_with_a_did_you_mean() -> None:
     done = run_cli("--backend", "sandbox", "--toolsets", "smss", "tools")
     assert done.returncode == 2
-    assert done.stderr.startswith("clicksend-mcp: unknown toolset(s) smss (smss: did you mean sms?); valid toolsets:")
+    assert done.stderr.startswith("clicksend-mcp: unknown toolset(s) smss (did you mean sms?); valid toolsets:")
 
 
 # Confirmation of sends
