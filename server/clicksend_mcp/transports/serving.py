@@ -4,6 +4,7 @@ in-flight calls finish before streams close."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ import anyio
 import anyio.abc
 
 from ..dispatcher import Dispatcher
+from ..settings import ConfigError
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -36,6 +38,34 @@ class ServeOptions:
     port: int
     log_level: str = "info"
     shutdown_grace: float = 30.0
+    listener: socket.socket | None = None  # bound by bind_listener; uvicorn binds host:port itself when None
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A bound, listening socket for uvicorn, or ConfigError naming the address and what to do.
+
+    Binding before anything starts makes a taken port one clear line, not uvicorn's traceback after start-up."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise ConfigError(f"cannot listen on {host}: no such address; set another with --host") from None
+    sock = socket.socket(family, kind, proto)
+    # Like uvicorn: a port left in TIME_WAIT by a previous run can be reused, one that is listening cannot.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"{where} is already in use; choose another port with --port") from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"not allowed to listen on {where}; choose a port above 1023 with --port") from None
+        raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    return sock
 
 
 def build_http_app(server: Any, settings: Settings) -> Any:
@@ -53,17 +83,18 @@ def build_http_app(server: Any, settings: Settings) -> Any:
     return sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
 
 
-def serve_options(settings: Settings) -> ServeOptions:
+def serve_options(settings: Settings, listener: socket.socket | None = None) -> ServeOptions:
     return ServeOptions(
-        host=settings.host, port=settings.port, log_level=settings.log_level, shutdown_grace=settings.shutdown_grace
+        host=settings.host,
+        port=listener.getsockname()[1] if listener is not None else settings.port,
+        log_level=settings.log_level,
+        shutdown_grace=settings.shutdown_grace,
+        listener=listener,
     )
 
 
-async def serve_http(
-    app: Any, dispatcher: Dispatcher, options: ServeOptions, sockets: list[socket.socket] | None = None
-) -> None:
-    """Serve an ASGI app until SIGINT/SIGTERM; then stop accepting and let in-flight calls finish (up to the grace).
-    `sockets`: already listening (a worker's share of the parent's socket) instead of binding host and port."""
+async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) -> None:
+    """Serve an ASGI app until SIGINT/SIGTERM; then stop accepting and let in-flight calls finish (up to the grace)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -75,11 +106,23 @@ async def serve_http(
         lifespan="on",
         timeout_graceful_shutdown=int(options.shutdown_grace),
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if sockets and self.started:
+                # uvicorn announces only the sockets it bound itself; say the same for the one bound beforehand.
+                host, port = sockets[0].getsockname()[:2]
+                shown = f"[{host}]" if ":" in host else host
+                logging.getLogger("uvicorn.error").info(
+                    "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port
+                )
+
+    server = Server(config)
     hold_streams_on_shutdown()
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, dispatcher, lambda: server.should_exit, options.shutdown_grace)
-        await server.serve(sockets=sockets)
+        await server.serve(sockets=[options.listener] if options.listener is not None else None)
         tg.cancel_scope.cancel()
 
 
@@ -118,21 +161,14 @@ async def closing(dispatcher: Dispatcher) -> AsyncIterator[Dispatcher]:
         await dispatcher.aclose()
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The one socket every worker accepts on, so the kernel spreads connections over them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-async def serve_workers(settings: Settings) -> int:
+async def serve_workers(settings: Settings, listener: socket.socket | None = None) -> int:
     """Serve the HTTP transport from `settings.workers` processes sharing one listening socket.
 
     Each worker rebuilds everything from the environment (the command line has put its flags there), so it serves
     exactly what a single process would. A worker that dies is replaced; one that fails at start stops the server.
     SIGTERM or SIGINT stop every worker gracefully (each drains its calls, up to the grace), then the parent."""
-    sock = listening_socket(settings.host, settings.port)
+    sock = listener or bind_listener(settings.host, settings.port)
+    sock.set_inheritable(True)
     fd = sock.fileno()
     command = [sys.executable, "-m", "clicksend_mcp.transports.serving", str(fd)]
     env = {**os.environ, "CLICKSEND_MCP_WORKERS": "1"}
@@ -211,11 +247,22 @@ def worker_main(fd: int) -> int:
     log.info("worker %d serving", os.getpid())
 
     async def run() -> None:
-        async with closing(dispatcher):
-            await serve_http(app, dispatcher, serve_options(settings), sockets=[sock])
+        async with closing(dispatcher), anyio.create_task_group() as tg:
+            tg.start_soon(stop_with_parent, os.getppid())
+            await serve_http(app, dispatcher, serve_options(settings, listener=sock))
+            tg.cancel_scope.cancel()
 
     anyio.run(run)
     return 0
+
+
+async def stop_with_parent(parent: int) -> None:
+    """SIGTERM to this worker once its parent is gone (killed with SIGKILL, say), so no worker outlives the server
+    and holds its port."""
+    while os.getppid() == parent:
+        await anyio.sleep(1)
+    log.warning("the server process %d is gone: worker %d stops", parent, os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":
