@@ -129,7 +129,15 @@ def test_workers_need_an_http_transport() -> None:
         Settings(workers=2, transport="stdio").check_http_exposure()
 
 
-def test_every_flag_has_the_environment_variable_workers_read_it_from() -> None:
-    from clicksend_mcp.cli import _ENV_NAMES, _FLAG_FIELDS
+def test_flags_exported_for_workers_are_what_their_settings_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
 
-    assert set(_FLAG_FIELDS) <= set(_ENV_NAMES), set(_FLAG_FIELDS) - set(_ENV_NAMES)
+    from clicksend_mcp.cli import FLAGS, _export_flags
+    from clicksend_mcp.settings import env_name
+
+    given = {"workers": 2, "read_only": True, "toolsets": "all", "port": 1234, "timeout": 7.5}
+    for flag in FLAGS:
+        monkeypatch.delenv(env_name(flag.field), raising=False)  # restored after the test
+    _export_flags(SimpleNamespace(command=None, **given))
+    settings = Settings()
+    assert {name: getattr(settings, name) for name in given} == given
