@@ -141,3 +141,19 @@ def test_flags_exported_for_workers_are_what_their_settings_read(monkeypatch: py
     _export_flags(SimpleNamespace(command=None, **given))
     settings = Settings()
     assert {name: getattr(settings, name) for name in given} == given
+
+
+async def test_workers_stop_when_the_server_process_is_killed() -> None:
+    with LoopbackServer(FakeClickSend()) as server:
+        async with workers(direct_env(server.base_url)) as (base, process):
+            with anyio.fail_after(TIMEOUT):
+                pids = await worker_pids(base, 2)
+            handles = [os.pidfd_open(pid) for pid in pids]  # readable once that process has exited (a zombie too)
+            try:
+                process.kill()  # SIGKILL: the parent cannot pass anything on
+                with anyio.fail_after(TIMEOUT):
+                    for handle in handles:
+                        await anyio.wait_readable(handle)
+            finally:
+                for handle in handles:
+                    os.close(handle)
