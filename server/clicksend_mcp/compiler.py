@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 DRY_RUN_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: send nothing; return the request that would go out and, where ClickSend can quote it, "
-    "its price and message parts.",
+    "description": "true: send nothing and spend nothing; return the request that would go out and, where "
+    "ClickSend can quote it, its price and message parts.",
 }
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
@@ -78,6 +78,8 @@ class CompiledGuard:
     tag: Path | None
     price_tool: str | None
     history_tool: str | None
+    kind: str = "send"  # send: reaches people; spend: costs money, no recipients
+    cost: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         schema = copy.deepcopy(param.schema_)
         schema["description"] = param.description.strip()
         properties[param.name] = schema
-    if spec.sends is not None:
+    if spec.guard is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
     paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
     if paginated:
@@ -201,7 +203,9 @@ def _compile_guard(spec: ToolSpec, input_schema: dict[str, Any]) -> CompiledGuar
     tag = parse_path(spec.guard.tag) if spec.guard.tag else None
     if tag is not None and _schema_at(input_schema, tag) is None:
         raise CompileError(f"{spec.name}: guard.tag path {spec.guard.tag!r} is not in the input schema")
-    return CompiledGuard(tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool)
+    return CompiledGuard(
+        tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool, spec.guard.kind, spec.guard.cost
+    )
 
 
 def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> dict[str, CompiledTool]:

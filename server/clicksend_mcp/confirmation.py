@@ -109,10 +109,21 @@ class Confirmation:
 async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
     """What the person is shown before a send: recipients, sender, message and ClickSend's quoted cost."""
     tool, args = prepared.tool, prepared.arguments
+    guard = tool.guard
+    if guard is not None and guard.kind == "spend":
+        request = prepared.request.describe() if prepared.request is not None else {}
+        return "\n".join(
+            [
+                f"Confirm: {tool.spec.title} through ClickSend. This costs money: {guard.cost}",
+                f"Request: {request.get('method', '')} {request.get('path', '')}".rstrip(),
+                f"Details: {json.dumps(args, ensure_ascii=False, sort_keys=True)[:500]}",
+            ]
+        )
     lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
     recipients = [r.value for r in prepared.send.recipients] if prepared.send else []
     shown = ", ".join(recipients[:10]) + (f" and {len(recipients) - 10} more" if len(recipients) > 10 else "")
-    lines.append(f"To: {shown}")
+    total = sum(r.count for r in prepared.send.recipients) if prepared.send else 0
+    lines.append(f"To: {shown} ({total} recipient{'' if total == 1 else 's'})")
     senders = sorted(
         {str(m.get("from")) for m in _items(args) if m.get("from")}
         | ({str(args["from"])} if isinstance(args.get("from"), str) else set())

@@ -235,8 +235,9 @@ class Dispatcher:
         prepared: PreparedCall | None = None,
     ) -> dict[str, Any]:
         assert request is not None
-        # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
-        idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        # Reads and idempotent writes are retried on transient failures; a send or a spend only if it provably never
+        # left (a repeated campaign update could move its send time, a repeated purchase charges twice).
+        idempotent = tool.spec.annotations.idempotent and tool.guard is None
         try:
             response = await send_with_retries(
                 lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
@@ -277,6 +278,9 @@ class Dispatcher:
             "request": prepared.request.describe(),
             "recipients": [r.value for r in prepared.send.recipients] if prepared.send else [],
         }
+        guard = prepared.tool.guard
+        if guard is not None and guard.cost:
+            data["cost"] = guard.cost
         quoted = await self.quote(prepared) if prepared.send else None
         if quoted is not None:
             data["quote"] = quoted["data"] if quoted["successful"] else None
