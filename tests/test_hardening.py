@@ -25,6 +25,13 @@ from test_e2e import direct_env, served
 pytestmark = pytest.mark.anyio
 
 TOKEN = "access-token-0123456789abcdef"
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
 SEND = "CLICKSEND_CREATE_SMS_SEND"
 
 
@@ -195,6 +202,43 @@ async def test_a_foreign_host_header_is_refused(fake_on_loopback: Any) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("transport", ["http", "sse"])
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Host": "127.0.0.1:evil.com"}, 421),
+        ({"Host": "localhost:1.evil.com"}, 421),
+        ({"Host": "127.0.0.1.evil.com:80"}, 421),
+        ({"Host": "127.0.0.1:99999"}, 421),
+        ({"Origin": "http://localhost:1.evil.com"}, 403),
+        ({"Origin": "http://127.0.0.1:80@evil.com"}, 403),
+        ({"Origin": "http://localhost.evil.com:80"}, 403),
+        ({"Origin": "https://localhost:8000"}, 403),
+        ({"Origin": "http://localhost:8000/x"}, 403),
+    ],
+)
+async def test_a_host_or_origin_that_only_starts_like_an_allowed_one_is_refused(
+    fake_on_loopback: Any, transport: str, headers: dict[str, str], status: int
+) -> None:
+    fake, server = fake_on_loopback
+    async with served(transport, direct_env(server.base_url)) as base, httpx2.AsyncClient(timeout=10) as http:
+        path = "/mcp" if transport == "http" else "/messages/?session_id=0"
+        hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        response = await http.post(f"{base}{path}", json=hello, headers={**MCP_HEADERS, **headers})
+        assert response.status_code == status, response.text
+        if transport == "sse":
+            assert (await http.get(f"{base}/sse", headers=headers)).status_code == status
+        # The exact loopback host and origin still work; /healthz answers whatever the Host.
+        port = base.rsplit(":", 1)[1]
+        good = {"Host": f"localhost:{port}", "Origin": f"http://127.0.0.1:{port}"}
+        if transport == "http":
+            ok = await http.post(f"{base}/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **good})
+            assert ok.status_code == 200, ok.text
+        assert (await http.get(f"{base}/healthz", headers=headers)).status_code == 200
+    assert fake.requests == []
+
+
+@pytest.mark.e2e
 async def test_an_oversized_body_is_refused(fake_on_loopback: Any) -> None:
     fake, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_MCP_MAX_BODY_BYTES": "4096"}
@@ -208,17 +252,8 @@ async def test_an_oversized_body_is_refused(fake_on_loopback: Any) -> None:
     assert fake.requests == []
 
 
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-
-
 async def _initialize(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
-    hello = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-    }
-    response = await http.post(url, json=hello, headers=MCP_HEADERS)
+    response = await http.post(url, json=INITIALIZE, headers=MCP_HEADERS)
     headers = {
         **MCP_HEADERS,
         "Mcp-Session-Id": response.headers["mcp-session-id"],

@@ -198,6 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if command == "serve":
             settings.check_http_exposure()
+            if settings.transport != "stdio":
+                from .selection import split_names
+                from .transports.access import host_rules
+
+                host_rules(settings.host, split_names(settings.allowed_hosts), split_names(settings.allowed_origins))
         tools = load_tools(settings)
         if command == "tools":
             selection = selection_of(settings)

@@ -7,7 +7,6 @@ from typing import Any
 
 from mcp.server.lowlevel.server import Server
 from mcp.server.sse import SseServerTransport
-from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from .access import BearerTokenGate, transport_security
+from .access import SDK_SECURITY, BearerTokenGate, HostOriginGate, HostRules, host_rules
 
 SERVER_NAME = "clicksend-mcp"
 
@@ -29,8 +28,8 @@ class HttpOptions:
     max_body_bytes: int = 4 * 1024 * 1024
 
     @property
-    def security(self) -> TransportSecuritySettings | None:
-        return transport_security(self.host, self.allowed_hosts, self.allowed_origins)
+    def host_rules(self) -> HostRules | None:
+        return host_rules(self.host, self.allowed_hosts, self.allowed_origins)
 
 
 async def _healthz(request: Request) -> Response:
@@ -38,14 +37,17 @@ async def _healthz(request: Request) -> Response:
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:
-    return BearerTokenGate(app, options.auth_token) if options.auth_token else app
+    """Outermost first: Host/Origin (exact), then the bearer token, then the app."""
+    gated: Any = BearerTokenGate(app, options.auth_token) if options.auth_token else app
+    rules = options.host_rules
+    return HostOriginGate(gated, rules) if rules is not None else gated
 
 
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     """Legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages/?session_id=... carries requests."""
     options = options or HttpOptions()
     sse = SseServerTransport(
-        "/messages/", security_settings=options.security, max_request_body_size=options.max_body_bytes
+        "/messages/", security_settings=SDK_SECURITY, max_request_body_size=options.max_body_bytes
     )
 
     async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,7 +78,7 @@ def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
         host=options.host,
-        transport_security=options.security,
+        transport_security=SDK_SECURITY,
         max_request_body_size=options.max_body_bytes,
         custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
     )
