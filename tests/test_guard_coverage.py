@@ -79,7 +79,9 @@ async def test_a_spend_dry_runs_without_charging_and_says_what_it_would_cost(too
     fake = FakeClickSend()
     dispatcher = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)
     try:
-        result = await dispatcher.call("CLICKSEND_RECHARGE_PURCHASE_BY_PACKAGE_ID_PUT", {"package_id": 3, "dry_run": True})
+        result = await dispatcher.call(
+            "CLICKSEND_RECHARGE_PURCHASE_BY_PACKAGE_ID_PUT", {"package_id": 3, "dry_run": True}
+        )
         prepared = await dispatcher.prepare("CLICKSEND_RECHARGE_PURCHASE_BY_PACKAGE_ID_PUT", {"package_id": 3})
     finally:
         await dispatcher.aclose()

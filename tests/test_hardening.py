@@ -263,6 +263,62 @@ async def _initialize(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
     return headers
 
 
+def _from(address: str) -> httpx2.AsyncClient:
+    """A client whose connections come from `address` (any 127.x address is this machine's loopback)."""
+    return httpx2.AsyncClient(transport=httpx2.AsyncHTTPTransport(local_address=address), timeout=10)
+
+
+@pytest.mark.e2e
+async def test_abandoned_sessions_of_one_client_lock_out_neither_others_nor_itself_for_long(
+    fake_on_loopback: Any,
+) -> None:
+    _, server = fake_on_loopback
+    env = {
+        **direct_env(server.base_url),
+        "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT": "3",
+        "CLICKSEND_MCP_SESSION_IDLE_TIMEOUT": "2",
+    }
+    async with served("http", env) as base, _from("127.0.0.2") as greedy, _from("127.0.0.1") as other:
+        url = f"{base}/mcp"
+        with anyio.fail_after(60):
+            for _ in range(3):  # opened and abandoned
+                opened = await greedy.post(url, json=INITIALIZE, headers=MCP_HEADERS)
+                assert opened.status_code == 200 and opened.headers["mcp-session-id"]
+            refused = await greedy.post(url, json=INITIALIZE, headers=MCP_HEADERS)
+            assert refused.status_code == 429
+            assert refused.headers["retry-after"] == "2"
+            error = refused.json()["error"]
+            assert (
+                "Too many open sessions from this client (3" in error["message"]
+                and "expire after 2 s" in error["message"]
+            )
+            # Another client is not locked out...
+            headers = await _initialize(other, url)
+            listed = await other.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=headers)
+            assert listed.status_code == 200 and "CLICKSEND_GET_ACCOUNT" in listed.text
+            # ...and the greedy one gets room again once its abandoned sessions have expired.
+            while (await greedy.post(url, json=INITIALIZE, headers=MCP_HEADERS)).status_code != 200:
+                await anyio.sleep(0.25)
+
+
+@pytest.mark.e2e
+async def test_a_client_at_its_sse_stream_cap_is_told_so(fake_on_loopback: Any) -> None:
+    _, server = fake_on_loopback
+    env = {**direct_env(server.base_url), "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT": "2"}
+    async with served("sse", env) as base, httpx2.AsyncClient(timeout=10) as http:
+        with anyio.fail_after(60):
+            async with http.stream("GET", f"{base}/sse") as one, http.stream("GET", f"{base}/sse") as two:
+                assert one.status_code == two.status_code == 200
+                refused = await http.get(f"{base}/sse")
+                assert refused.status_code == 429 and "SSE streams" in refused.json()["error"]["message"]
+            # Closing the streams frees the places.
+            while True:
+                async with http.stream("GET", f"{base}/sse") as again:
+                    if again.status_code == 200:
+                        break
+                await anyio.sleep(0.1)
+
+
 @pytest.mark.e2e
 async def test_sigterm_lets_an_in_flight_call_finish() -> None:
     # Plain HTTP on purpose: this checks the server's shutdown, without a client that reconnects on its own.

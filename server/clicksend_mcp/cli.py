@@ -24,6 +24,9 @@ log = logging.getLogger("clicksend_mcp")
 # Flag -> settings field; the flag wins over the environment variable.
 _FLAG_FIELDS = (
     "auth_token",
+    "session_idle_timeout",
+    "max_sessions",
+    "max_sessions_per_client",
     "allowed_hosts",
     "allowed_origins",
     "retries",
@@ -63,6 +66,9 @@ _ENV_NAMES = {
     "allowed_origins": "CLICKSEND_MCP_ALLOWED_ORIGINS",
     "max_body_bytes": "CLICKSEND_MCP_MAX_BODY_BYTES",
     "shutdown_grace": "CLICKSEND_MCP_SHUTDOWN_GRACE",
+    "session_idle_timeout": "CLICKSEND_MCP_SESSION_IDLE_TIMEOUT",
+    "max_sessions": "CLICKSEND_MCP_MAX_SESSIONS",
+    "max_sessions_per_client": "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT",
     "transport": "CLICKSEND_MCP_TRANSPORT",
     "host": "CLICKSEND_MCP_HOST",
     "port": "CLICKSEND_MCP_PORT",
@@ -102,6 +108,19 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]"
     )
     parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
+    parser.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        help="seconds before an idle HTTP session is closed (default 300) [CLICKSEND_MCP_SESSION_IDLE_TIMEOUT]",
+    )
+    parser.add_argument(
+        "--max-sessions", type=int, help="open HTTP sessions in all (default 1000) [CLICKSEND_MCP_MAX_SESSIONS]"
+    )
+    parser.add_argument(
+        "--max-sessions-per-client",
+        type=int,
+        help="open sessions per client address (default 100) [CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT]",
+    )
     parser.add_argument(
         "--retries", type=int, help="retries of reads and idempotent writes (default 2) [CLICKSEND_RETRIES]"
     )
@@ -303,6 +322,9 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
             allowed_hosts=split_names(settings.allowed_hosts),
             allowed_origins=split_names(settings.allowed_origins),
             max_body_bytes=settings.max_body_bytes,
+            session_idle_timeout=settings.session_idle_timeout,
+            max_sessions=settings.max_sessions,
+            max_sessions_per_client=settings.max_sessions_per_client,
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"

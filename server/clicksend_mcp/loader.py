@@ -62,9 +62,7 @@ EXEMPTIONS_FILE = "guard_exemptions.yaml"
 
 def spec_files(root: Path) -> list[Path]:
     exemptions = root / EXEMPTIONS_FILE
-    return sorted(
-        p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file() and p != exemptions
-    )
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file() and p != exemptions)
 
 
 def read_guard_exemptions(root: Path | None = None) -> dict[str, str]:

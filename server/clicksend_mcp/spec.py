@@ -119,7 +119,9 @@ class GuardSpec(_Strict):
     kind: Literal["send", "spend"] = "send"
     recipients: tuple[RecipientSpec, ...] = ()
     cost: str | None = Field(
-        default=None, min_length=10, description="What ClickSend charges for one call (spend guards): shown to the person."
+        default=None,
+        min_length=10,
+        description="What ClickSend charges for one call (spend guards): shown to the person.",
     )
     price_tool: str | None = Field(default=None, description="The read-only tool that quotes this send.")
     tag: str | None = Field(
@@ -135,7 +137,9 @@ class GuardSpec(_Strict):
             raise ValueError("recipients: a send guard says where the recipients are (at least one path)")
         if self.kind == "spend":
             if self.recipients or self.tag:
-                raise ValueError("a spend guard has no recipients and no tag (use kind: send for tools that reach people)")
+                raise ValueError(
+                    "a spend guard has no recipients and no tag (use kind: send for tools that reach people)"
+                )
             if not self.cost:
                 raise ValueError("cost: a spend guard says what ClickSend charges")
         return self

@@ -88,9 +88,7 @@ class HostRules:
         )
 
 
-def host_rules(
-    host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()
-) -> HostRules | None:
+def host_rules(host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()) -> HostRules | None:
     """DNS-rebinding protection: on for loopback binds, and wherever hosts or origins are configured."""
     hosts = list(allowed_hosts)
     origins = list(allowed_origins)

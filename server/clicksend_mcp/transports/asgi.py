@@ -7,6 +7,7 @@ from typing import Any
 
 from mcp.server.lowlevel.server import Server
 from mcp.server.sse import SseServerTransport
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from .access import SDK_SECURITY, BearerTokenGate, HostOriginGate, HostRules, host_rules
+from .sessions import SessionQuota
 
 SERVER_NAME = "clicksend-mcp"
 
@@ -26,6 +28,9 @@ class HttpOptions:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
+    session_idle_timeout: float = 300.0
+    max_sessions: int = 1000
+    max_sessions_per_client: int = 100
 
     @property
     def host_rules(self) -> HostRules | None:
@@ -37,8 +42,14 @@ async def _healthz(request: Request) -> Response:
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:
-    """Outermost first: Host/Origin (exact), then the bearer token, then the app."""
-    gated: Any = BearerTokenGate(app, options.auth_token) if options.auth_token else app
+    """Outermost first: Host/Origin (exact), then the bearer token, then the per-client session cap, then the app."""
+    quota = SessionQuota(
+        app,
+        per_client=options.max_sessions_per_client,
+        idle_timeout=options.session_idle_timeout,
+        handshake_versions=frozenset(HANDSHAKE_PROTOCOL_VERSIONS),
+    )
+    gated: Any = BearerTokenGate(quota, options.auth_token) if options.auth_token else quota
     rules = options.host_rules
     return HostOriginGate(gated, rules) if rules is not None else gated
 
@@ -46,9 +57,7 @@ def _gated(app: Starlette, options: HttpOptions) -> Any:
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     """Legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages/?session_id=... carries requests."""
     options = options or HttpOptions()
-    sse = SseServerTransport(
-        "/messages/", security_settings=SDK_SECURITY, max_request_body_size=options.max_body_bytes
-    )
+    sse = SseServerTransport("/messages/", security_settings=SDK_SECURITY, max_request_body_size=options.max_body_bytes)
 
     async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -79,6 +88,8 @@ def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
         streamable_http_path="/mcp",
         host=options.host,
         transport_security=SDK_SECURITY,
+        session_idle_timeout=options.session_idle_timeout,
+        max_sessions=options.max_sessions,
         max_request_body_size=options.max_body_bytes,
         custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
     )
