@@ -24,6 +24,8 @@ log = logging.getLogger("clicksend_mcp")
 # Flag -> settings field; the flag wins over the environment variable.
 _FLAG_FIELDS = (
     "auth_token",
+    "header_timeout",
+    "max_connections",
     "session_idle_timeout",
     "max_sessions",
     "max_sessions_per_client",
@@ -67,6 +69,8 @@ _ENV_NAMES = {
     "max_body_bytes": "CLICKSEND_MCP_MAX_BODY_BYTES",
     "shutdown_grace": "CLICKSEND_MCP_SHUTDOWN_GRACE",
     "session_idle_timeout": "CLICKSEND_MCP_SESSION_IDLE_TIMEOUT",
+    "header_timeout": "CLICKSEND_MCP_HEADER_TIMEOUT",
+    "max_connections": "CLICKSEND_MCP_MAX_CONNECTIONS",
     "max_sessions": "CLICKSEND_MCP_MAX_SESSIONS",
     "max_sessions_per_client": "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT",
     "transport": "CLICKSEND_MCP_TRANSPORT",
@@ -108,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]"
     )
     parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        help="seconds a connection may take to send a request head (default 10) [CLICKSEND_MCP_HEADER_TIMEOUT]",
+    )
+    parser.add_argument(
+        "--max-connections", type=int, help="open HTTP connections (default 1000) [CLICKSEND_MCP_MAX_CONNECTIONS]"
+    )
     parser.add_argument(
         "--session-idle-timeout",
         type=float,
@@ -337,6 +349,8 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
                 port=settings.port,
                 log_level=settings.log_level,
                 shutdown_grace=settings.shutdown_grace,
+                header_timeout=settings.header_timeout,
+                max_connections=settings.max_connections,
             ),
         )
     return 0

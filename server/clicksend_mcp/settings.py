@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         le=64 * 1024 * 1024,
         validation_alias=_env("max_body_bytes", "CLICKSEND_MCP_MAX_BODY_BYTES"),
     )
+    header_timeout: float = Field(
+        default=10.0, gt=0, le=600, validation_alias=_env("header_timeout", "CLICKSEND_MCP_HEADER_TIMEOUT")
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, le=1_000_000, validation_alias=_env("max_connections", "CLICKSEND_MCP_MAX_CONNECTIONS")
+    )
     session_idle_timeout: float = Field(
         default=300.0,
         gt=0,

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 
 from ..dispatcher import Dispatcher
+from .connections import ConnectionLimits, fit_to_descriptors, guarded_h11
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -21,6 +22,8 @@ class ServeOptions:
     port: int
     log_level: str = "info"
     shutdown_grace: float = 30.0
+    header_timeout: float = 10.0
+    max_connections: int = 1000
 
 
 async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) -> None:
@@ -35,6 +38,8 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=int(options.shutdown_grace),
+        # Our h11 protocol: a deadline for request heads and a connection cap (see connections.py).
+        http=guarded_h11(ConnectionLimits(options.header_timeout, fit_to_descriptors(options.max_connections))),
     )
     server = uvicorn.Server(config)
     hold_streams_on_shutdown()
