@@ -21,7 +21,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("clicksend_mcp.connections")
 
-FD_RESERVE = 64  # descriptors kept free for the listener, logs, and connections to ClickSend
+BACKLOG = 128  # the listen queue; asyncio also accepts up to this many sockets per wake-up
+# Descriptors kept free beyond the cap: the listener, logs and connections to ClickSend (64), and sockets accepted
+# in the loop turns before their protocol can count them (asyncio accepts a backlog's worth per turn, and a
+# connection is counted two or three turns after its accept).
+FD_RESERVE = 64 + 3 * BACKLOG
 
 
 @dataclass(frozen=True)

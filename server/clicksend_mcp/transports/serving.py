@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 
 from ..dispatcher import Dispatcher
-from .connections import ConnectionLimits, fit_to_descriptors, guarded_h11
+from .connections import BACKLOG, ConnectionLimits, fit_to_descriptors, guarded_h11
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -39,6 +39,7 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
         lifespan="on",
         timeout_graceful_shutdown=int(options.shutdown_grace),
         # Our h11 protocol: a deadline for request heads and a connection cap (see connections.py).
+        backlog=BACKLOG,
         http=guarded_h11(ConnectionLimits(options.header_timeout, fit_to_descriptors(options.max_connections))),
     )
     server = uvicorn.Server(config)
