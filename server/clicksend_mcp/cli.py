@@ -326,7 +326,7 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
     )
     async with closing(dispatcher):
         if settings.transport == "stdio":
-            await run_stdio(server)
+            await run_stdio(server, dispatcher, settings.shutdown_grace)
             return 0
         options = HttpOptions(
             host=settings.host,

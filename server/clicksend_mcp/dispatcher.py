@@ -83,6 +83,8 @@ class Dispatcher:
         self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
         self._in_flight = 0
         self._idle: anyio.Event | None = None
+        self._abandoned = False
+        self._waiting: set[anyio.CancelScope] = set()  # one per request now waiting on ClickSend
 
     @property
     def in_flight(self) -> int:
@@ -93,6 +95,13 @@ class Dispatcher:
         if self._in_flight:
             self._idle = self._idle or anyio.Event()
             await self._idle.wait()
+
+    def abandon(self) -> None:
+        """Shutting down and out of time: stop waiting on ClickSend. Every waiting call answers at once (a send with
+        OUTCOME_UNKNOWN and its tag, since it may have been accepted); a later call sends nothing."""
+        self._abandoned = True
+        for scope in list(self._waiting):
+            scope.cancel()
 
     def get(self, name: str) -> CompiledTool:
         tool = self.tools.get(name)
@@ -239,9 +248,18 @@ class Dispatcher:
         # left (a repeated campaign update could move its send time, a repeated purchase charges twice).
         idempotent = tool.spec.annotations.idempotent and tool.guard is None
         try:
-            response = await send_with_retries(
-                lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
-            )
+            if self._abandoned:
+                raise TransportFailure("network", False, "the server is shutting down and sent nothing")
+            with anyio.CancelScope() as waiting:
+                self._waiting.add(waiting)
+                try:
+                    response = await send_with_retries(
+                        lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
+                    )
+                finally:
+                    self._waiting.discard(waiting)
+            if waiting.cancelled_caught:
+                raise TransportFailure("network", True, "the server shut down before ClickSend answered")
         except TransportFailure as failure:
             if send is not None:
                 return results.send_failure(failure, tool.guard, send.tag)
