@@ -108,6 +108,10 @@ class Confirmation:
 
 async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
     """What the person is shown before a send: recipients, sender, message and ClickSend's quoted cost."""
+    if (
+        prepared.send is None or prepared.tool.spec.api != "clicksend"
+    ):  # not a ClickSend send (spec `confirm`, gateways)
+        return dispatcher.confirmation_text(prepared)
     tool, args = prepared.tool, prepared.arguments
     guard = tool.guard
     if guard is not None and guard.kind == "spend":

@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 
 from . import results
-from .backends import BackendConfig
+from .backends import BackendConfig, backends_serving
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
@@ -56,7 +56,8 @@ class PreparedCall:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.outcome is None and self.send is not None and not self.dry_run
+        asks = self.send is not None or self.tool.spec.confirm is not None
+        return self.outcome is None and asks and not self.dry_run
 
 
 class Dispatcher:
@@ -74,8 +75,9 @@ class Dispatcher:
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
-        self.tools = self.selection.apply(self.all_tools)
         self.backend = backend
+        # Only what this backend can run is served (the others answer NOT_SUPPORTED_BY_BACKEND when called).
+        self.tools = {n: t for n, t in self.selection.apply(self.all_tools).items() if backend.serves(t.spec.api)}
         self.policy = policy or SendPolicy()
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
@@ -109,6 +111,18 @@ class Dispatcher:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
 
+    def unsupported(self, name: str) -> dict[str, Any] | None:
+        """The NOT_SUPPORTED_BY_BACKEND result for a known tool this backend cannot run (naming those that can)."""
+        known = self.all_tools.get(name)
+        if known is None or self.backend.serves(known.spec.api):
+            return None
+        serving = backends_serving(known.spec.api)
+        return results.refused(
+            "NOT_SUPPORTED_BY_BACKEND",
+            f"{name} is not available with the {self.backend.name} backend; it runs with the "
+            f"{' or '.join(serving)} backend (choose it with --backend or CLICKSEND_BACKEND)",
+        )
+
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
     ) -> dict[str, Any]:
@@ -117,6 +131,11 @@ class Dispatcher:
         return await self.execute(prepared, progress)
 
     async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
+        unsupported = self.unsupported(name)
+        if unsupported is not None:
+            prepared = PreparedCall(self.all_tools[name], {})
+            prepared.outcome = unsupported
+            return prepared
         tool = self.get(name)
         if arguments is not None and not isinstance(arguments, Mapping):
             prepared = PreparedCall(tool, {})
@@ -139,26 +158,47 @@ class Dispatcher:
         prepared.max_items = int(args.pop("max_items", 500))
         try:
             if tool.guard is not None:
-                prepared.send = check_send(tool, args, self.policy)
+                # ClickSend's test numbers are test numbers only at ClickSend (not through other providers).
+                prepared.send = check_send(tool, args, self.policy, test_numbers=tool.spec.api == "clicksend")
                 args = prepared.send.arguments
-                await self._check_list_sizes(prepared.send)
             prepared.arguments = args
             prepared.request = build_request(tool, args)
+            if prepared.send is not None:
+                # The lists are looked up in the account the send will use (a per-call Maton connection).
+                await self._check_list_sizes(prepared.send, prepared.request.headers)
         except PathValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
         return prepared
 
-    async def _check_list_sizes(self, send: CheckedSend) -> None:
+    def confirmation_text(self, prepared: PreparedCall) -> str:
+        """What the person is asked before a call that is not a ClickSend send: a tool that cuts something off
+        (spec `confirm`), or a send through another provider (its recipients and what it sends)."""
+        spec = prepared.tool.spec
+        lines = [f"Confirm: {spec.title} (through the {self.backend.name} backend)."]
+        if spec.confirm is not None:
+            message = spec.confirm.message
+            for key, value in prepared.arguments.items():
+                message = message.replace("{" + key + "}", str(value))
+            lines.append(" ".join(message.split()))
+        if prepared.send is not None:
+            lines.append("To: " + ", ".join(r.value for r in prepared.send.recipients[:10]))
+            shown = {k: v for k, v in prepared.arguments.items() if k not in ("to", "maton_connection")}
+            if shown:
+                text = results.json_text(shown)
+                lines.append("With: " + (text if len(text) <= 300 else text[:300] + "..."))
+        return "\n".join(lines)
+
+    async def _check_list_sizes(self, send: CheckedSend, headers: tuple[tuple[str, str], ...] = ()) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
         if not send.list_ids:
             return
         lists = iter(r for r in send.recipients if r.kind == "list")
         for list_id, recipient in zip(send.list_ids, lists, strict=True):
             try:
-                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id))
-                response = await self.backend.http.send(request)
+                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id), headers=headers)
+                response = await self.backend.send("clicksend", request)
             except (TransportFailure, PathValueError):
                 raise GuardrailError(
                     "REFUSED", f"{recipient.where}: could not check the size of list {list_id}"
@@ -254,7 +294,7 @@ class Dispatcher:
                 self._waiting.add(waiting)
                 try:
                     response = await send_with_retries(
-                        lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
+                        lambda: self.backend.send(tool.spec.api, request), idempotent=idempotent, policy=self.retry
                     )
                 finally:
                     self._waiting.discard(waiting)
@@ -270,7 +310,7 @@ class Dispatcher:
         if prepared is not None:
             prepared.clean_body = not self.redactor.could_leak(response.body)
             prepared.body_bytes = len(response.body)
-        return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
+        return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
@@ -307,7 +347,7 @@ class Dispatcher:
         return results.dry_run(data)
 
     async def aclose(self) -> None:
-        await self.backend.http.aclose()
+        await self.backend.aclose()
 
     async def _all_pages(self, prepared: PreparedCall, progress: Progress | None) -> dict[str, Any]:
         tool = prepared.tool
