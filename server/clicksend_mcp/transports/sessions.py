@@ -56,7 +56,7 @@ class SessionQuota:
         self.sse_path = sse_path
         self.clock = clock
         self._sessions: dict[str, _Session] = {}
-        self._streams: dict[str, int] = {}
+        self._streams: dict[str, int] = {}  # per client: open SSE streams and sessions still being opened
 
     def open_sessions(self, client: str) -> int:
         now = self.clock()
@@ -102,7 +102,12 @@ class SessionQuota:
                     self._sessions[sid.decode("latin-1")] = _Session(client, last_active=self.clock())
             await send(message)
 
-        await self.app(scope, receive, watch)
+        # Counted while it opens, so concurrent opening requests cannot all slip under the cap.
+        self._streams[client] = self._streams.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            self._release(client)
 
     async def _in_session(self, sid: str, scope: Scope, receive: Receive, send: Send) -> None:
         session = self._sessions.get(sid)
@@ -134,9 +139,12 @@ class SessionQuota:
         try:
             await self.app(scope, receive, send)
         finally:
-            self._streams[client] -= 1
-            if not self._streams[client]:
-                del self._streams[client]
+            self._release(client)
+
+    def _release(self, client: str) -> None:
+        self._streams[client] -= 1
+        if not self._streams[client]:
+            del self._streams[client]
 
     async def _refuse(self, client: str, scope: Scope, receive: Receive, send: Send, hint: str) -> None:
         log.warning("refusing a new session: client %s already has %d open", client, self.per_client)
