@@ -18,7 +18,8 @@ from .backends import BackendConfig, backends_serving
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
-from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .redaction import Redactor
+from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
 
@@ -82,7 +83,7 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
-        self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self.redactor = Redactor([*backend.secrets, *extra_secrets])
         self._in_flight = 0
         self._idle: anyio.Event | None = None
         self._abandoned = False
@@ -143,7 +144,10 @@ class Dispatcher:
             return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
-        size = results.json_size(args)
+        try:
+            size = results.json_size(args)
+        except ValueError:  # an integer too long to print: the checks below name it
+            size = 0
         if size > self.max_argument_bytes:
             prepared.outcome = results.invalid_arguments(
                 [f"arguments: {size} bytes is more than the {self.max_argument_bytes} this server accepts"]
@@ -166,7 +170,7 @@ class Dispatcher:
             if prepared.send is not None:
                 # The lists are looked up in the account the send will use (a per-call Maton connection).
                 await self._check_list_sizes(prepared.send, prepared.request.headers)
-        except PathValueError as exc:
+        except RequestValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
@@ -287,6 +291,9 @@ class Dispatcher:
         # Reads and idempotent writes are retried on transient failures; a send or a spend only if it provably never
         # left (a repeated campaign update could move its send time, a repeated purchase charges twice).
         idempotent = tool.spec.annotations.idempotent and tool.guard is None
+        lookup = (
+            results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
+        )
         try:
             if self._abandoned:
                 raise TransportFailure("network", False, "the server is shutting down and sent nothing")
@@ -301,16 +308,33 @@ class Dispatcher:
             if waiting.cancelled_caught:
                 raise TransportFailure("network", True, "the server shut down before ClickSend answered")
         except TransportFailure as failure:
-            if send is not None:
-                return results.send_failure(failure, tool.guard, send.tag)
+            if lookup is not None:
+                return results.send_failure(failure, lookup)
             return results.from_transport_failure(failure)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
+            if lookup is not None:  # the request may have left before the failure
+                return results.outcome_unknown("The server failed while sending", lookup)
             return results.internal_error()
-        if prepared is not None:
-            prepared.clean_body = not self.redactor.could_leak(response.body)
-            prepared.body_bytes = len(response.body)
-        return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        try:
+            if prepared is not None:
+                prepared.clean_body = not self.redactor.could_leak(response.body)
+                prepared.body_bytes = len(response.body)
+            uncertain = results.uncertain_send_answer(response) if lookup is not None else None
+            if lookup is not None and uncertain is not None:
+                return results.outcome_unknown(uncertain, lookup, http_code=response.status)
+            return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        except Exception:  # the answer arrived: for a send, whatever it said, it may have gone out
+            log.exception("call tool=%s: the answer could not be read", tool.name)
+            if prepared is not None:
+                prepared.clean_body = False
+            if lookup is not None:
+                return results.outcome_unknown(
+                    f"The send was answered with HTTP {response.status} in a form the server could not read",
+                    lookup,
+                    http_code=response.status,
+                )
+            return results.internal_error()
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
@@ -324,7 +348,7 @@ class Dispatcher:
             return None
         try:
             request = build_request(price_tool, arguments)
-        except PathValueError:
+        except RequestValueError:
             return None
         return await self._send(price_tool, request, None)
 

@@ -95,19 +95,27 @@ class SessionQuota:
             await self._refuse(client, scope, receive, send, hint)
             return
 
+        # Counted while it opens, so concurrent opening requests cannot all slip under the cap; the reservation
+        # becomes the session itself the moment the answer names it.
+        self._streams[client] = self._streams.get(client, 0) + 1
+        reserved = True
+
         async def watch(message: Message) -> None:
+            nonlocal reserved
             if message["type"] == "http.response.start" and message["status"] < 300:
                 sid = dict(message.get("headers", [])).get(SESSION_HEADER)
                 if sid:
                     self._sessions[sid.decode("latin-1")] = _Session(client, last_active=self.clock())
+                    if reserved:
+                        reserved = False
+                        self._release(client)
             await send(message)
 
-        # Counted while it opens, so concurrent opening requests cannot all slip under the cap.
-        self._streams[client] = self._streams.get(client, 0) + 1
         try:
             await self.app(scope, receive, watch)
         finally:
-            self._release(client)
+            if reserved:
+                self._release(client)
 
     async def _in_session(self, sid: str, scope: Scope, receive: Receive, send: Send) -> None:
         session = self._sessions.get(sid)
