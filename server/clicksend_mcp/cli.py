@@ -121,6 +121,21 @@ FLAGS: tuple[Flag, ...] = (
         {"metavar": "ORIGINS"},
     ),
     Flag(
+        SERVING,
+        "header_timeout",
+        "seconds a connection may take to send a request head",
+        {"type": float, "metavar": "SECONDS"},
+    ),
+    Flag(SERVING, "max_connections", "open HTTP connections", {"type": int, "metavar": "N"}),
+    Flag(
+        SERVING,
+        "session_idle_timeout",
+        "seconds before an idle HTTP session is closed",
+        {"type": float, "metavar": "SECONDS"},
+    ),
+    Flag(SERVING, "max_sessions", "open HTTP sessions in all", {"type": int, "metavar": "N"}),
+    Flag(SERVING, "max_sessions_per_client", "open sessions per client address", {"type": int, "metavar": "N"}),
+    Flag(
         SELECTION,
         "toolsets",
         "comma-separated toolsets, 'all', 'default' (the everyday tools) or 'aliases' (second names of tools)",
@@ -297,6 +312,11 @@ def _main(argv: Sequence[str] | None) -> int:
         listener: socket.socket | None = None
         if command == "serve":
             settings.check_http_exposure()
+            if settings.transport != "stdio":
+                from .selection import split_names
+                from .transports.access import host_rules
+
+                host_rules(settings.host, split_names(settings.allowed_hosts), split_names(settings.allowed_origins))
         tools = load_tools(settings)
         if command == "tools":
             from .presentation import served as as_served
@@ -435,7 +455,7 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
     )
     async with closing(dispatcher):
         if settings.transport == "stdio" or listener is None:
-            await run_stdio(server)
+            await run_stdio(server, dispatcher, settings.shutdown_grace)
             return 0
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         port = listener.getsockname()[1]

@@ -25,9 +25,9 @@ MAX_ITEMS_PARAM: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 5
 FIELDS_PARAM: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 KEEP_EMPTY_PARAM: dict[str, Any] = {"type": "boolean", "default": False}
 SERVER_INPUTS_NOTE = (
-    "Inputs the server adds mean the same on every tool: dry_run (sends): true sends nothing and returns the request "
-    "and ClickSend's quote (price, parts); all_pages (lists): fetch every page from `page` on, up to max_items "
-    "items; fields: return only these fields of each item; keep_empty: keep items' null and empty fields."
+    "Inputs the server adds mean the same on every tool: dry_run (sends): true sends and spends nothing and returns "
+    "the request and ClickSend's quote (price, parts); all_pages (lists): fetch every page from `page` on, up to "
+    "max_items items; fields: return only these fields of each item; keep_empty: keep items' null and empty fields."
 )
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty"})
 EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."
@@ -94,6 +94,8 @@ class CompiledGuard:
     tag: Path | None
     price_tool: str | None
     history_tool: str | None
+    kind: str = "send"  # send: reaches people; spend: costs money, no recipients
+    cost: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
             properties[name]["description"] += EXCLUSIVE_NOTE
             properties[name + INCLUSIVE_SUFFIX] = {**DATE_BEFORE_INCLUSIVE_PARAM}
             times += (TimeField(((name + INCLUSIVE_SUFFIX, False),), inclusive_of=name),)
-    if spec.sends is not None:
+    if spec.guard is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
     paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
     if paginated:
@@ -284,7 +286,9 @@ def _compile_guard(spec: ToolSpec, input_schema: dict[str, Any]) -> CompiledGuar
     tag = parse_path(spec.guard.tag) if spec.guard.tag else None
     if tag is not None and _schema_at(input_schema, tag) is None:
         raise CompileError(f"{spec.name}: guard.tag path {spec.guard.tag!r} is not in the input schema")
-    return CompiledGuard(tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool)
+    return CompiledGuard(
+        tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool, spec.guard.kind, spec.guard.cost
+    )
 
 
 def with_param(tool: CompiledTool, param: ParamSpec) -> CompiledTool:

@@ -1,59 +1,117 @@
-"""The stdio transport: the protocol on stdin/stdout (so logs must go to stderr).
+"""The stdio transport: the protocol on stdin/stdout (so logs must go to stderr), and a stop that answers every call.
+
+When stdin closes, or on SIGTERM/SIGINT, the server stops reading but keeps the protocol open until each request
+it has received is answered: calls finish within the grace period, and a call still waiting on ClickSend then
+answers OUTCOME_UNKNOWN (with its tag) rather than vanishing with the process.
 
 When stdin and stdout are pipes or sockets (as an MCP client connects them) the lines are read and written on the
-event loop itself. The SDK's default wraps them in worker threads, three thread hops per call (read, write, flush),
+event loop itself: the SDK's default wraps them in worker threads, three thread hops per call (read, write, flush),
 which cost more than everything else the server does for a call on a loaded machine. Anything else (a file, a
-terminal, a loop other than asyncio) keeps the SDK's default.
+terminal, a loop other than asyncio) reads stdin in a daemon thread and writes through the SDK's default.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import signal
 import stat
 import sys
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+from anyio.from_thread import BlockingPortal
 from mcp.server.lowlevel.server import Server
 from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types.jsonrpc import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
+
+from ..dispatcher import Dispatcher
+from .serving import finish_calls
+
+log = logging.getLogger("clicksend_mcp")
 
 # Longest message line accepted; the body caps of the HTTP transports stay far below it.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
-async def run_stdio(server: Server[Any]) -> None:
-    async with _stdio_streams() as (stdin, stdout), stdio_server(stdin, stdout) as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+class _StdinLines:
+    """stdin as async lines, stoppable at any time.
 
+    The SDK reads stdin in a worker thread that only a new line or EOF ends, and the interpreter waits for such
+    threads at exit; here a daemon thread reads, so a stop signal can end the server while stdin stays open."""
 
-def _is_pipe_or_socket(fd: int) -> bool:
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._send, self._receive = anyio.create_memory_object_stream[bytes](0)
+        self._stopped = False
 
+    def start(self, portal: BlockingPortal) -> None:
+        threading.Thread(target=self._read, args=(portal,), name="stdin reader", daemon=True).start()
 
-class _Lines:
-    """stdin as the SDK iterates it: text lines, read without blocking the loop."""
+    def _read(self, portal: BlockingPortal) -> None:
+        # os.read, not sys.stdin.buffer: a daemon thread blocked inside a buffered reader holds its lock, and the
+        # interpreter aborts at exit when it cannot take that lock to close stdin.
+        pending = b""
+        try:
+            while chunk := os.read(self._fd, 65536):
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for line in complete:
+                    portal.call(self._send.send, line + b"\n")
+            if pending:
+                portal.call(self._send.send, pending)
+        except (RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, ValueError):
+            return  # stopped: the portal or the stream is gone
+        with contextlib.suppress(RuntimeError):
+            portal.call(self._send.aclose)
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
+    def stop(self) -> None:
+        self._stopped = True
+        self._receive.close()
 
-    def __aiter__(self) -> _Lines:
+    def __aiter__(self) -> _StdinLines:
         return self
 
     async def __anext__(self) -> str:
-        line = await self._reader.readline()
-        if not line:
+        try:
+            line = await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+        return line.decode("utf-8", errors="replace")
+
+
+class _LoopLines:
+    """stdin as async lines read by the event loop from a pipe or socket; `stop` ends the iteration at once."""
+
+    def __init__(self, reader: asyncio.StreamReader, transport: asyncio.ReadTransport) -> None:
+        self._reader = reader
+        self._transport = transport
+        self._stopped = False
+
+    def start(self, portal: BlockingPortal) -> None:
+        pass  # nothing to start: the loop reads as data arrives
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._transport.close()  # the protocol then ends the reader, waking a pending readline
+
+    def __aiter__(self) -> _LoopLines:
+        return self
+
+    async def __anext__(self) -> str:
+        line = b"" if self._stopped else await self._reader.readline()
+        if not line or self._stopped:
             raise StopAsyncIteration
         return line.decode("utf-8", errors="replace")
 
 
 class _Output:
-    """stdout as the SDK writes to it: text written to the pipe's buffer; flush waits until the pipe takes it."""
+    """stdout as the SDK writes to it: text into the pipe's buffer; flush waits until the pipe takes it."""
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
@@ -65,18 +123,27 @@ class _Output:
         await self._writer.drain()
 
 
-@contextlib.asynccontextmanager
-async def _stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
-    """Loop-driven stdin/stdout where they are pipes or sockets, else (None, None): the SDK's default streams.
+def _is_pipe_or_socket(fd: int) -> bool:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
-    Like the SDK, the wire moves to private descriptors while serving, and fd 0 and 1 point at the null device and
-    stderr, so a stray print or a child process cannot corrupt the protocol; both are restored on exit."""
+
+@contextlib.asynccontextmanager
+async def _wire() -> AsyncIterator[tuple[Any, Any]]:
+    """(stdin lines, stdout writer): loop-driven where both are pipes or sockets, else the daemon-thread reader and
+    None (the SDK's own stdout).
+
+    Loop-driven, the wire moves to private descriptors while serving, and fd 0 and 1 point at the null device and
+    stderr, as the SDK does, so a stray print or a child process cannot corrupt the protocol."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # another event loop (trio)
         loop = None
     if not (loop is not None and _is_pipe_or_socket(0) and _is_pipe_or_socket(1)):
-        yield None, None
+        yield _StdinLines(sys.stdin.fileno()), None
         return
     sys.stdout.flush()
     wire_in, wire_out = os.dup(0), os.dup(1)
@@ -90,7 +157,7 @@ async def _stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
     out_transport, out_protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, out_file)
     writer = asyncio.StreamWriter(out_transport, out_protocol, None, loop)
     try:
-        yield _Lines(reader), _Output(writer)
+        yield _LoopLines(reader, in_transport), _Output(writer)
     finally:
         with contextlib.suppress(Exception):  # the client may have gone: what is left unsent has no reader
             await writer.drain()
@@ -99,3 +166,72 @@ async def _stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
                 os.dup2(wire, fd)
         in_transport.close()
         out_transport.close()
+
+
+class _Pending:
+    """Ids of the client's requests that have no answer yet."""
+
+    def __init__(self) -> None:
+        self.ids: set[Any] = set()
+
+    def saw_incoming(self, item: SessionMessage | Exception) -> None:
+        message = item.message if isinstance(item, SessionMessage) else None
+        if isinstance(message, JSONRPCRequest):
+            self.ids.add(message.id)
+        elif isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
+            self.ids.discard((message.params or {}).get("requestId"))
+
+    def saw_outgoing(self, item: SessionMessage) -> None:
+        if isinstance(item.message, (JSONRPCResponse, JSONRPCError)):
+            self.ids.discard(item.message.id)
+
+    async def wait_answered(self) -> None:
+        while self.ids:
+            await anyio.sleep(0.05)
+
+
+async def run_stdio(server: Server[Any], dispatcher: Dispatcher | None = None, grace: float = 30.0) -> None:
+    pending = _Pending()
+    to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+
+    async with (
+        _wire() as (lines, out),
+        BlockingPortal() as portal,
+        stdio_server(stdin=lines, stdout=out) as (stdin, stdout),
+    ):
+        lines.start(portal)
+
+        async def pump_in() -> None:
+            async with to_server:
+                async for item in stdin:
+                    pending.saw_incoming(item)
+                    await to_server.send(item)
+                # stdin closed or a stop signal: answer what was asked before the server sees the end.
+                if pending.ids:
+                    log.info("stopping: answering %d request(s) first", len(pending.ids))
+                    if dispatcher is not None:
+                        await finish_calls(dispatcher, grace)
+                    with anyio.move_on_after(grace + 5):
+                        await pending.wait_answered()
+
+        async def pump_out() -> None:
+            async with stdout, from_server:
+                async for item in from_server:
+                    await stdout.send(item)
+                    pending.saw_outgoing(item)
+
+        async def stop_on_signal(scope: anyio.CancelScope) -> None:
+            with scope, anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for signum in signals:
+                    log.info("received %s: stopping after the calls in flight", signal.Signals(signum).name)
+                    lines.stop()
+                    return
+
+        async with anyio.create_task_group() as tg:
+            watching = anyio.CancelScope()
+            tg.start_soon(stop_on_signal, watching)
+            tg.start_soon(pump_in)
+            tg.start_soon(pump_out)
+            await server.run(server_reads, server_writes, server.create_initialization_options())
+            watching.cancel()
