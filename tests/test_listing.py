@@ -12,6 +12,7 @@ from mcp import Client
 
 from clicksend_mcp.app import INSTRUCTIONS, _without_descriptions, build_server, listed_tool, listed_tools, mcp_tool
 from clicksend_mcp.assembly import build_dispatcher, load_tools
+from clicksend_mcp.compiler import OUTPUT_SCHEMA
 from clicksend_mcp.settings import Settings
 
 ALIAS, CANONICAL = "CLICKSEND_SMS_INBOUND_AUTOMATION_PUT", "CLICKSEND_UPDATE_AUTOMATIONS_SMS_INBOUND"
@@ -22,12 +23,12 @@ def test_every_listed_entry_is_what_the_tool_model_dumps_to() -> None:
         entry = listed_tool(tool)
         assert entry == mcp_tool(tool).model_dump(by_alias=True, mode="json", exclude_none=True), tool.name
         assert entry["inputSchema"] is tool.input_schema  # shared, not a copy
+        assert entry["outputSchema"] is OUTPUT_SCHEMA
 
 
 def test_what_every_tool_shares_is_stated_once_in_the_instructions() -> None:
     tools = load_tools()
     listed = json.dumps(listed_tools(tools.values()))
-    assert "outputSchema" not in listed
     assert "{successful, data, error, error_code" in INSTRUCTIONS
     for name in ("dry_run", "all_pages", "max_items", "fields", "keep_empty"):
         assert name in INSTRUCTIONS

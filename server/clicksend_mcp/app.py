@@ -17,7 +17,7 @@ from mcp_types.jsonrpc import INVALID_PARAMS
 
 from . import __version__
 from . import discovery as discovery_tools
-from .compiler import SERVER_INPUTS_NOTE, CompiledTool
+from .compiler import OUTPUT_SCHEMA, SERVER_INPUTS_NOTE, CompiledTool
 from .confirmation import Confirmation, call_result, seal_request_state
 from .discovery import meta_tools
 from .dispatcher import Dispatcher, UnknownToolError
@@ -49,7 +49,7 @@ def listed_tool(tool: CompiledTool, canonical: CompiledTool | None = None) -> di
     tool's own objects, not copies, so the listing costs neither a pydantic model per tool at start nor the memory
     of a second and third copy of every schema.
 
-    No outputSchema: every tool's result has the one shape the instructions state. `canonical`: the listed tool this
+    Every tool's outputSchema is the one shared OUTPUT_SCHEMA object. `canonical`: the listed tool this
     one is a second name of, with the same inputs; then the alias says so and its inputs carry no descriptions, which
     the canonical entry next to it already gives, rather than every word of it twice."""
     description = " ".join(tool.spec.description.split())
@@ -64,6 +64,7 @@ def listed_tool(tool: CompiledTool, canonical: CompiledTool | None = None) -> di
         "title": tool.spec.title,
         "description": description,
         "inputSchema": schema,
+        "outputSchema": OUTPUT_SCHEMA,
         "annotations": {k: v for k, v in tool.annotations.items() if v is not None},
     }
     return {k: v for k, v in entry.items() if v is not None}

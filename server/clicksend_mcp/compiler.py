@@ -55,9 +55,7 @@ MATON_CONNECTION_PARAM = ParamSpec.model_validate(
 CHECKED_FORMATS = ("email", "date")
 
 # What every result honours (the tests hold every result to it); every result also carries http_code, response_code,
-# response_msg and, when they apply, warnings, retry_after, tag, truncated, untrusted_content, sandbox. It is the same
-# for every tool, so it is not published as each tool's outputSchema (31 KB of tools/list, the same 118 bytes 260
-# times): the server's instructions state it once.
+# response_msg and, when they apply, warnings, retry_after, tag, truncated, untrusted_content, sandbox.
 RESULT_CONTRACT: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -65,6 +63,14 @@ RESULT_CONTRACT: dict[str, Any] = {
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
     },
+    "required": ["successful", "data", "error", "error_code"],
+}
+
+# Published as every tool's outputSchema, so clients can rely on structuredContent's shape. It is repeated on every
+# tool in tools/list, so it is the contract's core only; the server's instructions state the rest once.
+OUTPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"successful": {"type": "boolean"}},
     "required": ["successful", "data", "error", "error_code"],
 }
 
