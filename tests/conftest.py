@@ -10,6 +10,11 @@ import pytest
 
 # The spec cache goes to a private folder: tests never read or write the developer's ~/.cache.
 os.environ.setdefault("CLICKSEND_MCP_CACHE_DIR", tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-"))
+# Likewise the send ledger: one private SQLite file for the session, never the developer's state directory.
+os.environ.setdefault(
+    "CLICKSEND_MCP_DATABASE_URL",
+    "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="clicksend-mcp-test-ledger-"), "ledger.db"),
+)
 
 from clicksend_mcp.assembly import build_dispatcher, load_tools
 from clicksend_mcp.compiler import CompiledTool

@@ -10,7 +10,7 @@ from clicksend_mcp.loader import load_specs
 from clicksend_mcp.sandbox import has_route
 from clicksend_mcp.spec import ToolSpec
 
-SPECS = sorted(load_specs(), key=lambda spec: spec.name)
+SPECS = sorted((spec for spec in load_specs() if spec.http), key=lambda spec: spec.name)
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 
 
@@ -21,12 +21,13 @@ def concrete(path: str) -> str:
 
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.name for spec in SPECS])
 def test_every_tool_endpoint_has_a_sandbox_route(spec: ToolSpec) -> None:
+    assert spec.http is not None
     method, path = spec.http.method, spec.http.path
     assert has_route(method, concrete(path)), f"no sandbox route for {method} {path}"
 
 
 def test_every_spec_is_checked() -> None:
-    assert len(SPECS) >= 253
+    assert len(SPECS) >= 253  # every spec that calls ClickSend
 
 
 def test_has_route_is_false_for_an_unknown_path() -> None:

@@ -63,7 +63,10 @@ def _query_value(value: Any) -> str:
 
 def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpRequest:
     """Build the request for arguments that already passed the tool's validator. Omitted optionals are not sent."""
-    path = tool.spec.http.path
+    http = tool.spec.http
+    if http is None:
+        raise PathValueError(tool.name, "is answered by the server, not sent to ClickSend")
+    path = http.path
     for param in tool.path_params:
         path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
     query: list[tuple[str, str]] = []
@@ -78,4 +81,4 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
     body: dict[str, Any] | None = None
     if tool.body_params:
         body = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
-    return HttpRequest(method=tool.spec.http.method, path=path, query=tuple(query), json_body=body)
+    return HttpRequest(method=http.method, path=path, query=tuple(query), json_body=body)
