@@ -22,6 +22,9 @@ from clicksend_mcp.dispatcher import Dispatcher
 from clicksend_mcp.settings import Settings
 from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend
 
+# Real services (PostgreSQL) as fixtures: postgres_server (per session), postgres_url (a fresh database per test).
+pytest_plugins = ["services"]
+
 _ENV = (
     "CLICKSEND_BACKEND",
     "CLICKSEND_USERNAME",
@@ -46,6 +49,12 @@ _ENV = (
     "CLICKSEND_TEST_NUMBERS_ONLY",
     "CLICKSEND_CONFIRM_SENDS",
     "CLICKSEND_MAX_RESULT_BYTES",
+    "CLICKSEND_MCP_LEDGER_KEY",
+    "CLICKSEND_MAX_SPEND_PER_DAY",
+    "CLICKSEND_MAX_SPEND_PER_MONTH",
+    "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT",
+    "CLICKSEND_QUIET_HOURS",
+    "CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT",
 )
 
 
