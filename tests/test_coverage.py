@@ -63,7 +63,9 @@ def test_every_send_tool_points_to_its_cost(tools: dict[str, CompiledTool]) -> N
 
 ALL_TOOL_NAMES = sorted(
     spec["name"]
-    for spec in (yaml.safe_load(p.read_text()) for p in (Path(__file__).resolve().parents[1] / "tool_specs").rglob("*.yaml"))
+    for spec in (
+        yaml.safe_load(p.read_text()) for p in (Path(__file__).resolve().parents[1] / "tool_specs").rglob("*.yaml")
+    )
     if "http" in spec  # local tools are answered by the server (tests/test_ledger_tools.py)
 )
 

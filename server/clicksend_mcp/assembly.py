@@ -10,10 +10,10 @@ from .clock import Clock
 from .compiler import CompiledTool, compile_tools
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
+from .ledger import Ledger
 from .loader import SpecCache, load_specs_cached
 from .retries import RetryPolicy
 from .selection import Selection
-from .ledger import Ledger
 from .settings import ConfigError, Settings
 
 

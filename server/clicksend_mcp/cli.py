@@ -128,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--specs-dir", help="serve the tool specs from this folder [CLICKSEND_SPECS_DIR]")
     pick = parser.add_argument_group("what the agent sees")
     pick.add_argument(
-        "--toolsets", help="comma-separated toolsets, 'all', or 'default' (account,sms,contacts) [CLICKSEND_TOOLSETS]"
+        "--toolsets",
+        help="comma-separated toolsets, 'all', or 'default' (account,sms,contacts,ledger) [CLICKSEND_TOOLSETS]",
     )
     pick.add_argument("--tools", help="comma-separated tool names to add (alone: only these) [CLICKSEND_TOOLS]")
     pick.add_argument("--exclude-tools", help="comma-separated tool names to hide [CLICKSEND_EXCLUDE_TOOLS]")

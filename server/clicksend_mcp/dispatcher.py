@@ -18,8 +18,8 @@ import anyio
 from . import results
 from .backends import BackendConfig
 from .compiler import CompiledTool
-from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .fingerprints import Fingerprints
+from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
 from .ledger import Ledger, SendPlan
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment

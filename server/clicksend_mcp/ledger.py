@@ -334,7 +334,13 @@ class Ledger:
             "limits": self.limits.describe(),
             "budget": budget,
             "spend_by_day": [
-                {"day": d.day, "sends": d.sends, "recipients": d.recipients, "spent": money(d.cost), "currency": d.currency}
+                {
+                    "day": d.day,
+                    "sends": d.sends,
+                    "recipients": d.recipients,
+                    "spent": money(d.cost),
+                    "currency": d.currency,
+                }
                 for d in spend
             ],
             "recent_sends": [describe_record(r) for r in recent],

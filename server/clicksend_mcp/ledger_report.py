@@ -30,7 +30,10 @@ def render(summary: dict[str, Any]) -> str:
         left = f", {figures['remaining']} left of {figures['limit']}" if figures["limit"] is not None else ""
         lines.append(f"this {period:<5}  spent {figures['spent']}{left} (resets {figures['resets_at']})")
     lines += ["", "spend by day (UTC)"]
-    days = [[d["day"], str(d["sends"]), str(d["recipients"]), d["spent"], d["currency"] or ""] for d in summary["spend_by_day"]]
+    days = [
+        [d["day"], str(d["sends"]), str(d["recipients"]), d["spent"], d["currency"] or ""]
+        for d in summary["spend_by_day"]
+    ]
     lines += _table(days, ["day", "sends", "recipients", "spent", "currency"]) if days else ["  (no sends)"]
     lines += ["", "recent sends"]
     sends = [

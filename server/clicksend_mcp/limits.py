@@ -141,7 +141,11 @@ class Periods:
         next_month = (month + timedelta(days=32)).replace(day=1)
         window = limits.per_recipient.seconds if limits.per_recipient else 0
         return cls(
-            day.timestamp(), (day + timedelta(days=1)).timestamp(), month.timestamp(), next_month.timestamp(), now - window
+            day.timestamp(),
+            (day + timedelta(days=1)).timestamp(),
+            month.timestamp(),
+            next_month.timestamp(),
+            now - window,
         )
 
 
@@ -210,7 +214,12 @@ def check_budgets(
                     name,
                     f"this send is quoted at {money(cost)}{unit} and the budget ({flag} {cap}) has "
                     f"{money(remaining)}{unit} left until {_iso(resets)}",
-                    {"quoted": money(cost), "remaining": money(remaining), "currency": currency, "resets_at": _iso(resets)},
+                    {
+                        "quoted": money(cost),
+                        "remaining": money(remaining),
+                        "currency": currency,
+                        "resets_at": _iso(resets),
+                    },
                 )
             )
     return hits
@@ -234,7 +243,12 @@ def check_recipients(
                     "max_messages_per_recipient",
                     f"{where}: this recipient already had {already} message(s) in the window; the server allows "
                     f"{rule.label} (--max-messages-per-recipient); the next one may go at {_iso(allowed_at)}",
-                    {"where": where, "sent_in_window": already, "rule": rule.label, "next_allowed_at": _iso(allowed_at)},
+                    {
+                        "where": where,
+                        "sent_in_window": already,
+                        "rule": rule.label,
+                        "next_allowed_at": _iso(allowed_at),
+                    },
                 )
             )
     return hits

@@ -44,10 +44,13 @@ async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> di
     message_ids = [str(m["message_id"]) for m in found if m.get("message_id") is not None]
     sent = bool(found)
     updated = False
-    if ledger is not None and record is not None and record.outcome != ("sent" if sent else "failed"):
-        if sent or record.outcome in ("unknown", "pending"):
-            await ledger.resolve(record, sent, message_ids)
-            updated = True
+    # A send found in the history is sent, whatever the ledger thought; one not found is settled as not sent only
+    # if its outcome was open (a failed or refused send stays as recorded).
+    settles = sent and record is not None and record.outcome != "sent"
+    settles = settles or (not sent and record is not None and record.outcome in ("unknown", "pending"))
+    if ledger is not None and record is not None and settles:
+        await ledger.resolve(record, sent, message_ids)
+        updated = True
     data: dict[str, Any] = {
         "tag": tag,
         "sent": sent,
@@ -81,7 +84,8 @@ async def _search_history(
         if not result["successful"]:
             return [], result
         data = result["data"] if isinstance(result["data"], dict) else {}
-        items = data.get("data") if isinstance(data.get("data"), list) else []
+        listed = data.get("data")
+        items: list[Any] = listed if isinstance(listed, list) else []
         found += [m for m in items if isinstance(m, dict) and m.get("custom_string") == tag]
         last = data.get("last_page")
         if "page" not in accepted or not items or not isinstance(last, int) or page >= last:

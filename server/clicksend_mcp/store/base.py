@@ -100,9 +100,7 @@ class LedgerStore(Protocol):
 
     async def schema_version(self) -> int: ...
 
-    async def admit(
-        self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide
-    ) -> Admission:
+    async def admit(self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide) -> Admission:
         """Atomically, per tenant and across processes: find an earlier send with the same idempotency key (since
         `replay_since`), else count usage, ask `decide`, and record the send as pending (or as refused)."""
         ...

@@ -30,20 +30,28 @@ def redact_url(url: str) -> str:
     except Exception:  # an unreadable URL: show nothing of it
         return "postgresql://(unreadable URL)"
     parts.pop("password", None)
-    return "postgresql: " + make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+    return "postgresql: " + make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
 
 
 class PostgresStore:
     def __init__(self, url: str, *, max_connections: int = 10, target_version: int | None = None) -> None:
         self.label = redact_url(url)
+        self._url = url
         self._target = target_version
         self._pool = AsyncConnectionPool(
             url, min_size=1, max_size=max_connections, open=False, kwargs={"autocommit": True}
         )
 
     async def open(self) -> None:
+        # One plain connection first: an unreachable database fails at once with its own reason, rather than
+        # after the pool's patient retries.
+        conn = await AsyncConnection.connect(self._url, autocommit=True)
+        async with conn:
+            await self._migrate(conn)
         await self._pool.open(wait=True, timeout=30)
-        async with self._pool.connection() as conn, conn.transaction():
+
+    async def _migrate(self, conn: AsyncConnection[Any]) -> None:
+        async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             await conn.execute(SCHEMA_VERSION_TABLE.format(real="DOUBLE PRECISION"))
             cur = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")

@@ -86,7 +86,9 @@ class SqliteStore:
             await anyio.to_thread.run_sync(conn.close)
 
     async def schema_version(self) -> int:
-        return await self._run(lambda c: int(c.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]))
+        return await self._run(
+            lambda c: int(c.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+        )
 
     # --- admission ------------------------------------------------------------------------------------------------
 
@@ -110,7 +112,8 @@ class SqliteStore:
                     return Admission(send_id=send_id, refused=hits)
                 send_id = _insert(conn, intent, "pending", with_key=True)
                 conn.executemany(
-                    "INSERT INTO send_recipients (send_id, tenant, recipient, messages, created_at) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO send_recipients (send_id, tenant, recipient, messages, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     [(send_id, intent.tenant, r, n, intent.created_at) for r, n in intent.recipients.items()],
                 )
                 return Admission(send_id=send_id)
@@ -123,8 +126,12 @@ class SqliteStore:
     async def settle(self, send_id: int, settlement: Settlement) -> None:
         def work(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "UPDATE sends SET outcome = ?, settled_at = ?, cost = COALESCE(?, cost), currency = COALESCE(?, currency), "
-                "message_ids = ?, error_code = ?, sealed_result = COALESCE(?, sealed_result) WHERE id = ?",
+                """
+                UPDATE sends SET outcome = ?, settled_at = ?, cost = COALESCE(?, cost),
+                    currency = COALESCE(?, currency),
+                    message_ids = ?, error_code = ?, sealed_result = COALESCE(?, sealed_result)
+                WHERE id = ?
+                """,
                 (
                     settlement.outcome,
                     settlement.settled_at,
@@ -141,7 +148,8 @@ class SqliteStore:
 
     async def find_idempotent(self, tenant: str, key: str, since: float) -> SendRecord | None:
         return await self._one(
-            f"SELECT {COLUMNS} FROM sends WHERE tenant = ? AND idempotency_key = ? AND created_at >= ?", (tenant, key, since)
+            f"SELECT {COLUMNS} FROM sends WHERE tenant = ? AND idempotency_key = ? AND created_at >= ?",
+            (tenant, key, since),
         )
 
     async def find_by_tag(self, tenant: str, tag: str) -> SendRecord | None:

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from importlib import resources
 
 _NAME_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-SCHEMA_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {real} NOT NULL)"
-)
+SCHEMA_VERSION_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at {real} NOT NULL
+    )
+"""
 
 
 @dataclass(frozen=True)
