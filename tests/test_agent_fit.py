@@ -66,12 +66,12 @@ async def listed(client: Client) -> dict[str, types.Tool]:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_the_default_selection_is_account_sms_and_contacts(
+async def test_the_default_selection_is_account_sms_contacts_and_the_ledger(
     tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
 ) -> None:
     async with connected(tools, fake, mode, toolsets=None) as client:
         names = await listed(client)
-    assert {tools[n].spec.toolset for n in names} == {"account", "sms", "contacts"}
+    assert {tools[n].spec.toolset for n in names} == {"account", "sms", "contacts", "ledger"}
 
 
 async def test_toolsets_choose_whole_toolsets(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
@@ -280,6 +280,20 @@ async def test_a_confirmed_send_goes_out_once(tools: dict[str, CompiledTool], fa
     assert len(fake.sent("POST", "/v3/sms/send")) == 1
     [message] = seen
     assert TEST_NUMBER in message and "confirm me" in message and "Quoted cost: 0.077" in message
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_the_confirmation_form_shows_no_secret(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
+    from fake_clicksend import API_KEY
+
+    seen: list[str] = []
+    async with connected(tools, fake, mode, answering("decline", seen=seen), confirm_sends=True) as client:
+        result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER, body=f"key {API_KEY.lower()}")))
+    assert result["error_code"] == "NOT_CONFIRMED"
+    [message] = seen
+    assert "key [REDACTED]" in message and API_KEY.lower() not in message
 
 
 @pytest.mark.parametrize("mode", ERAS)

@@ -16,7 +16,7 @@ from . import __version__
 from .compiler import CompileError
 from .loader import SpecLoadError
 from .logs import setup_logging
-from .results import Redactor
+from .redaction import Redactor
 from .settings import ConfigError, Settings
 
 log = logging.getLogger("clicksend_mcp")
@@ -45,6 +45,7 @@ _FLAG_FIELDS = (
     "test_numbers_only",
     "confirm_sends",
     "max_result_bytes",
+    "maton_connection_arg",
     "database_url",
     "max_spend_per_day",
     "max_spend_per_month",
@@ -60,6 +61,10 @@ _ENV_NAMES = {
     "maton_api_key": "MATON_API_KEY",
     "maton_connection": "MATON_CONNECTION",
     "maton_base_url": "MATON_BASE_URL",
+    "maton_ctrl_base_url": "MATON_CTRL_BASE_URL",
+    "maton_connection_arg": "CLICKSEND_MATON_CONNECTION_ARG",
+    "skillboss_api_key": "SKILLBOSS_API_KEY",
+    "skillboss_base_url": "SKILLBOSS_BASE_URL",
     "timeout": "CLICKSEND_TIMEOUT",
     "retries": "CLICKSEND_RETRIES",
     "retry_max_wait": "CLICKSEND_RETRY_MAX_WAIT",
@@ -101,7 +106,16 @@ def _parser() -> argparse.ArgumentParser:
         description="An MCP server for the ClickSend REST API. With no command it serves MCP (stdio by default).",
     )
     parser.add_argument("--version", action="version", version=f"clicksend-mcp {__version__}")
-    parser.add_argument("--backend", choices=["direct", "maton", "sandbox"], help="where calls go [CLICKSEND_BACKEND]")
+    parser.add_argument(
+        "--backend", choices=["direct", "maton", "skillboss", "sandbox"], help="where calls go [CLICKSEND_BACKEND]"
+    )
+    parser.add_argument(
+        "--maton-connection-arg",
+        action="store_true",
+        default=None,
+        help="maton backend: every tool takes an optional maton_connection (one account per call) "
+        "[CLICKSEND_MATON_CONNECTION_ARG]",
+    )
     parser.add_argument(
         "--transport", choices=["stdio", "sse", "http"], help="how MCP clients connect [CLICKSEND_MCP_TRANSPORT]"
     )
@@ -237,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ns.command or "serve"
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
     try:
-        from .assembly import build_dispatcher, load_tools, selection_of
+        from .assembly import build_dispatcher, load_tools, selection_of, served_tools
 
         if command == "serve":
             settings.check_http_exposure()
@@ -245,9 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "tools":
             selection = selection_of(settings)
             selection.validate(tools)
+            served = served_tools(settings, selection, tools)
             if ns.size:
-                return _print_size(tools, selection.apply(tools), discovery=settings.discovery)
-            return _print_tools(selection.apply(tools), as_json=ns.json, as_markdown=ns.markdown)
+                return _print_size(tools, served, discovery=settings.discovery)
+            return _print_tools(served, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")
@@ -334,8 +349,11 @@ async def start(dispatcher: Any) -> bool:
 
 
 async def _serve(dispatcher: Any, settings: Settings) -> int:
-    from .app import HttpOptions, build_server, closing, drain, hold_streams_on_shutdown, http_app, run_stdio, sse_app
+    from .app import build_server
     from .selection import split_names
+    from .transports.asgi import HttpOptions, http_app, sse_app
+    from .transports.serving import ServeOptions, closing, serve_http
+    from .transports.stdio import run_stdio
 
     if not await start(dispatcher):
         await dispatcher.aclose()
@@ -353,8 +371,6 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         if settings.transport == "stdio":
             await run_stdio(server)
             return 0
-        import uvicorn
-
         options = HttpOptions(
             host=settings.host,
             auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
@@ -365,20 +381,14 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
-        # On SIGTERM uvicorn stops accepting, lets in-flight calls finish (up to the grace period), then exits.
-        config = uvicorn.Config(
+        await serve_http(
             app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_grace),
+            dispatcher,
+            ServeOptions(
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                shutdown_grace=settings.shutdown_grace,
+            ),
         )
-        server_http = uvicorn.Server(config)
-        hold_streams_on_shutdown()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(drain, dispatcher, lambda: server_http.should_exit, settings.shutdown_grace)
-            await server_http.serve()
-            tg.cancel_scope.cancel()
     return 0
