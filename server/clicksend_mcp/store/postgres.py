@@ -106,7 +106,11 @@ class PostgresStore:
             return await _usage(conn, tenant, list(recipients), periods)
 
     async def settle(self, send_id: int, settlement: Settlement) -> None:
-        async with self._pool.connection() as conn:
+        # Only the admission must be durable before the request goes out; a settlement lost to a server crash
+        # leaves the row pending, which becomes unknown and is reconciled like a crash mid-send. So it does not
+        # wait for its WAL flush.
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit TO OFF")
             await conn.execute(
                 "UPDATE sends SET outcome = %s, settled_at = %s, cost = COALESCE(%s, cost), "
                 "currency = COALESCE(%s, currency), message_ids = %s, error_code = %s, "
