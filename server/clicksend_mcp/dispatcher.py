@@ -282,7 +282,13 @@ class Dispatcher:
         assert ledger is not None and plan is not None
         if plan.hits and self.policy.confirm_sends:
             # Not put to the person because the limits stopped it: it must not go out unconfirmed if they changed.
-            return self._finish(prepared, refusal(plan.hits))
+            # (Unless it repeats a key another call used meanwhile: then that call's result is the answer.)
+            try:
+                replayed = await ledger.earlier(plan)
+            except Exception:
+                log.exception("ledger lookup failed for tool=%s", prepared.tool.name)
+                replayed = None
+            return self._finish(prepared, replayed or refusal(plan.hits))
         try:
             send_id, decided = await ledger.admit(plan)
         except Exception:

@@ -74,7 +74,9 @@ class PostgresStore:
         row = await self._fetchone("SELECT COALESCE(MAX(version), 0) FROM schema_version", ())
         return int(row[0]) if row else 0
 
-    async def admit(self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide) -> Admission:
+    async def admit(
+        self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide | None
+    ) -> Admission:
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (intent.tenant,))
             if intent.idempotency_key:
@@ -88,7 +90,7 @@ class PostgresStore:
                     if earlier.created_at >= replay_since:
                         return Admission(existing=earlier)
                     await conn.execute("UPDATE sends SET idempotency_key = NULL WHERE id = %s", (earlier.id,))
-            hits = decide(await _usage(conn, intent.tenant, list(intent.recipients), periods))
+            hits = decide(await _usage(conn, intent.tenant, list(intent.recipients), periods)) if decide else []
             if hits:
                 return Admission(send_id=await _insert(conn, intent, "refused", with_key=False), refused=hits)
             send_id = await _insert(conn, intent, "pending", with_key=True)

@@ -92,7 +92,9 @@ class SqliteStore:
 
     # --- admission ------------------------------------------------------------------------------------------------
 
-    async def admit(self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide) -> Admission:
+    async def admit(
+        self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide | None
+    ) -> Admission:
         def work(conn: sqlite3.Connection) -> Admission:
             with self._transaction(conn):
                 if intent.idempotency_key:
@@ -106,7 +108,7 @@ class SqliteStore:
                             return Admission(existing=earlier)
                         # Older than the replay window: the key is free again.
                         conn.execute("UPDATE sends SET idempotency_key = NULL WHERE id = ?", (earlier.id,))
-                hits = decide(_usage(conn, intent.tenant, list(intent.recipients), periods))
+                hits = decide(_usage(conn, intent.tenant, list(intent.recipients), periods)) if decide else []
                 if hits:
                     send_id = _insert(conn, intent, "refused", with_key=False)
                     return Admission(send_id=send_id, refused=hits)
