@@ -450,3 +450,13 @@ async def test_a_repeat_of_a_key_still_going_out_waits_for_its_result_instead_of
     assert [r["error_code"] for r in found] == [None] * 4, [r["error"] for r in found]
     assert [bool(r.get("replayed")) for r in found].count(False) == 1
     assert posts(fake) == 1
+
+
+@pytest.mark.parametrize("key", ["short", "with space inside", "ünïcode-key-0001", "k" * 201])
+async def test_an_unusable_idempotency_key_is_refused_before_anything_is_sent(
+    make: Callable[..., Dispatcher], fake: FakeClickSend, key: str
+) -> None:
+    dispatcher = make()
+    refused = await dispatcher.call(SEND, {**sms(), "idempotency_key": key})
+    assert refused["error_code"] == "INVALID_ARGUMENTS" and "idempotency_key: expected 8 to 200" in refused["error"]
+    assert posts(fake) == 0

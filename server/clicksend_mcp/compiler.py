@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 DRY_RUN_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: send nothing; return the request and ClickSend's quote (price, parts).",
+    "description": "true: send nothing; return the request and ClickSend's quote.",
 }
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
@@ -46,14 +46,9 @@ KEEP_EMPTY_PARAM: dict[str, Any] = {
     "default": False,
     "description": "Keep null and empty item fields.",
 }
-IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {
-    "type": "string",
-    "minLength": 8,
-    "maxLength": 200,
-    "pattern": "^[\\x21-\\x7e]+$",
-    "description": "Your unique key (e.g. a UUID): the same key within 24 h sends nothing and returns the first "
-    "result (replayed: true).",
-}
+# On every send tool, so kept to its type (the default selection must fit 40 KB): what it does is in the server's
+# instructions and the README, and the dispatcher checks its length and characters.
+IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {"type": "string"}
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty", "idempotency_key"})
 TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
 EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."

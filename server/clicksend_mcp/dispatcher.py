@@ -190,6 +190,11 @@ class Dispatcher:
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))
         key = args.pop("idempotency_key", None)
+        if key is not None and not (8 <= len(key) <= 200 and all("!" <= ch <= "~" for ch in key)):
+            prepared.outcome = results.invalid_arguments(
+                ["idempotency_key: expected 8 to 200 printable ASCII characters without spaces, e.g. a UUID"]
+            )
+            return prepared
         if tool.spec.local is not None:
             prepared.arguments = args
             return prepared
