@@ -85,7 +85,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
 
 
 def stdio_params(env: dict[str, str], *args: str) -> StdioServerParameters:
-    return StdioServerParameters(command=console_script(), args=list(args), env=env)
+    return StdioServerParameters(command=console_script(), args=list(args), env=base_env(env))
 
 
 async def send_then_read_history(client: Client, fake: FakeClickSend | None) -> None:
