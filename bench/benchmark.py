@@ -87,11 +87,13 @@ def child_pids() -> list[int]:
 # rewritten by other checkouts between runs, and a miss would measure the first start, not the usual one.
 CACHE_HOME = tempfile.mkdtemp(prefix="clicksend-bench-cache-")
 atexit.register(shutil.rmtree, CACHE_HOME, True)
+BENCH_LEDGER = "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="clicksend-bench-ledger-"), "ledger.db")
 
 
 def base_env(**extra: str) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "XDG_CACHE_HOME": CACHE_HOME}
     env.update(extra)
+    env.setdefault("CLICKSEND_MCP_DATABASE_URL", BENCH_LEDGER)  # never the developer's own send ledger
     if os.environ.get("PYTHONPATH"):  # lets the same benchmark measure another checkout of the server
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return env

@@ -17,7 +17,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
-from console import console_script, run_cli
+from console import base_env, console_script, run_cli
 from fake_clicksend import (
     API_KEY,
     MATON_CONNECTION,
@@ -38,6 +38,8 @@ TIMEOUT = 60
 
 def direct_env(base_url: str) -> dict[str, str]:
     return {
+        # The session's ledger (conftest.py), also for tests that build a process's environment by hand.
+        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],
         "CLICKSEND_BACKEND": "direct",
         "CLICKSEND_BASE_URL": base_url,
         "CLICKSEND_USERNAME": USERNAME,
@@ -58,7 +60,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", transport, "--port", str(port)],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env},
+        env=base_env(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -86,7 +88,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
 
 
 def stdio_params(env: dict[str, str], *args: str) -> StdioServerParameters:
-    return StdioServerParameters(command=console_script(), args=list(args), env=env)
+    return StdioServerParameters(command=console_script(), args=list(args), env=base_env(env))
 
 
 async def send_then_read_history(client: Client, fake: FakeClickSend | None) -> None:

@@ -15,6 +15,9 @@ def endpoint_of(spec: ToolSpec) -> tuple[str, ...]:
     """What makes two tools the same call: the API, method and path, and the fields every call sends (SkillBoss
     tools share POST /run and differ by the model in their fixed body)."""
     http = spec.http
+    if http is None:  # a tool the server answers itself: its handler is its endpoint
+        assert spec.local is not None
+        return (spec.api, "LOCAL", spec.local.handler)
     fixed = (json.dumps(http.fixed_query, sort_keys=True), json.dumps(http.fixed_body, sort_keys=True))
     return (spec.api, http.method, http.path, *fixed)
 
@@ -37,8 +40,7 @@ def catalogue_problems(specs: Iterable[ToolSpec]) -> list[str]:
             problems.append(f"{spec.name}: alias_of {spec.alias_of}, which is itself an alias")
         if endpoint_of(target) != endpoint:
             problems.append(
-                f"{spec.name}: alias_of {target.name}, which reaches {target.http.method} {target.http.path}, "
-                f"not {spec.http.method} {spec.http.path}"
+                f"{spec.name}: alias_of {target.name}, which reaches {target.endpoint}, not {spec.endpoint}"
             )
         missing = sorted({p.name for p in spec.params} - {p.name for p in target.params})
         if missing:

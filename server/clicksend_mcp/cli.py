@@ -61,12 +61,14 @@ class Flag:
 
 _SWITCH = {"action": "store_true"}
 GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS = "general", "backend", "serving", "selection", "guardrails"
+LEDGER = "ledger"
 _GROUP_TITLES = {
     GENERAL: "general",
     BACKEND: "where calls go",
     SERVING: "serving over SSE or streamable HTTP",
     SELECTION: "what the agent sees",
     GUARDRAILS: "guardrails on sends",
+    LEDGER: "the send ledger, budgets and limits",
 }
 FLAGS: tuple[Flag, ...] = (
     Flag(GENERAL, "log_level", "stderr log level", {"choices": ["debug", "info", "warning", "error"]}),
@@ -160,13 +162,36 @@ FLAGS: tuple[Flag, ...] = (
         _SWITCH,
     ),
     Flag(GUARDRAILS, "max_result_bytes", "cut larger results, saying so", {"type": int, "metavar": "BYTES"}),
+    Flag(
+        LEDGER,
+        "database_url",
+        "where the send ledger lives: sqlite:///path, postgresql://... or off (default: SQLite in the state "
+        "directory; prefer the variable for a URL with a password)",
+        {"metavar": "URL"},
+    ),
+    Flag(LEDGER, "max_spend_per_day", "refuse sends beyond this spend per UTC day", {"metavar": "AMOUNT"}),
+    Flag(LEDGER, "max_spend_per_month", "refuse sends beyond this spend per UTC month", {"metavar": "AMOUNT"}),
+    Flag(
+        LEDGER,
+        "max_messages_per_recipient",
+        "most messages one recipient may get, e.g. 3/day or 10/week",
+        {"metavar": "COUNT/WINDOW"},
+    ),
+    Flag(LEDGER, "quiet_hours", "e.g. 21:00-08:00, in each recipient's own time zone", {"metavar": "HH:MM-HH:MM"}),
+    Flag(
+        LEDGER,
+        "ledger_pending_timeout",
+        "seconds after which a send left pending by a dead process becomes unknown",
+        {"type": float, "metavar": "SECONDS"},
+    ),
 )
 # Which flags each command takes; with no command the server is served, so the top level takes them all.
 _COMMAND_GROUPS = {
-    "serve": (GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS),
+    "serve": (GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS, LEDGER),
     "tools": (GENERAL, BACKEND, SELECTION),  # the list is what the configured backend serves
-    "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS),
+    "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS, LEDGER),
     "doctor": (GENERAL, BACKEND),
+    "ledger": (GENERAL, BACKEND, LEDGER),
 }
 
 EPILOG = """\
@@ -244,6 +269,15 @@ def _parser() -> argparse.ArgumentParser:
         "Check the configuration and the credentials with one read-only call (GET /account) and say in plain "
         "words what is wrong. Exit status 0 only when that call succeeded.",
     )
+    ledger = command(
+        "ledger",
+        "the send ledger: spend, budgets left, recent sends, limits",
+        "Show the send ledger of the configured account: what is left of the budgets and when they reset, spend "
+        "by day, recent sends with their outcome, cost, tag and message ids, and the limits in force.",
+    )
+    ledger.add_argument("--days", type=int, default=7, metavar="N", help="days of spend by day to show (default 7)")
+    ledger.add_argument("--limit", type=int, default=20, metavar="N", help="recent sends to list (default 20)")
+    ledger.add_argument("--json", action="store_true", help="print it as JSON")
     return parser
 
 
@@ -346,6 +380,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
+    if command == "ledger":
+        from .ledger_report import print_ledger
+
+        return anyio.run(print_ledger, dispatcher, ns.days, ns.limit, ns.json)
     if command == "serve" and settings.workers > 1:
         _export_flags(ns)
     if command == "call":
@@ -404,6 +442,8 @@ async def _call(dispatcher: Any, name: str, raw_args: str, confirm_sends: bool) 
         await dispatcher.aclose()
         return _fail("--args must be a JSON object")
     try:
+        if not await start(dispatcher):
+            return EXIT_USAGE
         prepared = await dispatcher.prepare(name, arguments)
         if confirm_sends and prepared.needs_confirmation:
             result = await _confirm_then_execute(dispatcher, prepared)
@@ -439,11 +479,29 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
     return await dispatcher.execute(prepared)  # type: ignore[no-any-return]
 
 
+async def start(dispatcher: Any) -> bool:
+    """Open the send ledger before the first call (migrations, stale pending sends); say why not, without secrets."""
+    try:
+        await dispatcher.start()
+    except Exception as exc:
+        label = dispatcher.ledger.store.label if dispatcher.ledger else "?"
+        text = str(exc).strip()
+        detail = dispatcher.redactor.text(text.splitlines()[0]) if text else ""
+        _fail(f"cannot open the send ledger ({label}): {type(exc).__name__}{': ' + detail if detail else ''}")
+        return False
+    return True
+
+
 async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | None) -> int:
     from .app import build_server
     from .transports.serving import build_http_app, closing, serve_http, serve_options, serve_workers
     from .transports.stdio import run_stdio
 
+    if not await start(dispatcher):
+        await dispatcher.aclose()
+        if listener is not None:
+            listener.close()
+        return EXIT_USAGE
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
         "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",

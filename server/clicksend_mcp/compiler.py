@@ -29,7 +29,10 @@ SERVER_INPUTS_NOTE = (
     "the request and ClickSend's quote (price, parts); all_pages (lists): fetch every page from `page` on, up to "
     "max_items items; fields: return only these fields of each item; keep_empty: keep items' null and empty fields."
 )
-SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty"})
+# On every send tool, kept to its type: what it does is in the server's instructions and the README, and the
+# dispatcher checks its length and characters.
+IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {"type": "string"}
+SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty", "idempotency_key"})
 EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."
 DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
     "type": ["integer", "string"],
@@ -185,11 +188,12 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
             times += (TimeField(((name + INCLUSIVE_SUFFIX, False),), inclusive_of=name),)
     if spec.guard is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
+        properties["idempotency_key"] = dict(IDEMPOTENCY_KEY_PARAM)
     paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
     if paginated:
         properties["all_pages"] = dict(ALL_PAGES_PARAM)
         properties["max_items"] = dict(MAX_ITEMS_PARAM)
-    if spec.http.method == "GET" and "fields" not in properties:
+    if spec.http is not None and spec.http.method == "GET" and "fields" not in properties:
         properties["fields"] = copy.deepcopy(FIELDS_PARAM)
     if paginated and "keep_empty" not in properties:
         properties["keep_empty"] = dict(KEEP_EMPTY_PARAM)
@@ -315,7 +319,12 @@ def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> d
             compiled[spec.name] = compile_tool(spec, check_schema=check_schemas)
         except CompileError as exc:
             failures.append(str(exc))
+    from .local_tools import HANDLERS  # here, not at import: local tools build on the compiled tools
+
     for tool in compiled.values():
+        local = tool.spec.local
+        if local is not None and local.handler not in HANDLERS:
+            failures.append(f"{tool.name}: local.handler {local.handler!r} is not one of {sorted(HANDLERS)}")
         guard = tool.guard
         if guard is None:
             continue

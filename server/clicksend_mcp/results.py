@@ -156,6 +156,19 @@ def send_failure(failure: TransportFailure, lookup: SendLookup) -> dict[str, Any
     return outcome_unknown(f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted", lookup)
 
 
+def interrupted_send(tag: str | None) -> dict[str, Any]:
+    """A send whose call was cancelled after the request left: ClickSend may have it."""
+    result = _result(
+        False,
+        error="The call was cancelled while the send was going out: the outcome is unknown and it was not retried. "
+        "Check it with CLICKSEND_CHECK_SEND_OUTCOME before sending again.",
+        error_code="OUTCOME_UNKNOWN",
+    )
+    if tag:
+        result["tag"] = tag
+    return result
+
+
 def _paths(node: Any, path: Path) -> bool:
     """Whether any value exists at `path`."""
     if not path:
@@ -339,9 +352,11 @@ def outcome_unknown(what: str, lookup: SendLookup, http_code: int | None = None)
     """A send that may or may not have gone out. Never retried; the agent is told how to find out, not to resend."""
     how = "Do not send it again until you have checked whether it went out"
     if lookup.history_tool:
-        how += f": look it up with {lookup.history_tool}"
         if lookup.tag:
-            how += f" (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
+            how += f": CLICKSEND_CHECK_SEND_OUTCOME with tag {lookup.tag!r} looks it up and records the answer, or"
+            how += f" look in {lookup.history_tool} (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
+        else:
+            how += f": look it up with {lookup.history_tool}"
     result = _result(
         False,
         error=f"{what}, so it may have been accepted: the outcome is unknown and it was not retried. {how}.",
