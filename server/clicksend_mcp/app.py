@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import mcp_types as types
@@ -19,7 +19,9 @@ from . import __version__, results
 from .compiler import RESULT_SCHEMA, CompiledTool
 from .confirmation import Confirmation, call_result, seal_request_state
 from .discovery import DESCRIBE, SEARCH, describe, meta_tools, search
-from .dispatcher import Dispatcher, UnknownToolError
+from .dispatcher import CallScope, Dispatcher, UnknownToolError
+from .selection import Narrowing, NarrowingError, read_narrowing
+from .tenancy import TenantHeaderError, read_tenant
 from .transports.asgi import SERVER_NAME
 
 log = logging.getLogger("clicksend_mcp")
@@ -59,8 +61,37 @@ def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
     return len(types.ListToolsResult(tools=listed).model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
-def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[Any]:
-    """The low-level MCP server over the dispatcher's selected tools, or the three discovery tools."""
+def request_headers(ctx: ServerRequestContext[Any, Any]) -> Mapping[str, str]:
+    """The HTTP headers of the request that carried this message (case-insensitive); empty on stdio."""
+    headers = getattr(ctx.request, "headers", None)
+    return headers if headers is not None else {}
+
+
+def request_narrowing(ctx: ServerRequestContext[Any, Any]) -> Narrowing | None:
+    try:
+        return read_narrowing(request_headers(ctx))
+    except NarrowingError as exc:
+        raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+
+
+def call_scope(dispatcher: Dispatcher, ctx: ServerRequestContext[Any, Any]) -> CallScope:
+    """What the transport's request brings to this call: its narrowing and, in multi-tenant mode, its tenant.
+
+    The tenant's credentials live in the returned scope for this call only: nothing keeps or logs them."""
+    narrowing = request_narrowing(ctx)
+    if dispatcher.tenants is None:
+        return CallScope(narrowing=narrowing)
+    try:
+        tenant = read_tenant(request_headers(ctx))
+    except TenantHeaderError as exc:
+        return CallScope(refusal=(exc.code, str(exc)), narrowing=narrowing)
+    return CallScope(backend=dispatcher.tenants.for_tenant(tenant), narrowing=narrowing)
+
+
+def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys: Iterable[str] = ()) -> Server[Any]:
+    """The low-level MCP server over the dispatcher's selected tools, or the three discovery tools.
+
+    `state_keys` seal the confirmation's request state (first seals, all open); without them a per-process key."""
     if discovery:
         listed = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
         schemas = {t.name: t.input_schema for t in listed}
@@ -70,9 +101,21 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[A
     listing = types.ListToolsResult(tools=listed)
     # The list never changes while serving: serialize it once (about 400 KB for every tool), not per request.
     dumped: dict[str, Any] = {}
+    narrowed_listings: dict[Narrowing, dict[str, Any]] = {}
     confirm = Confirmation(dispatcher)
 
     async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> dict[str, Any]:
+        narrowing = request_narrowing(ctx)
+        if narrowing is not None and not discovery:
+            found = narrowed_listings.get(narrowing)
+            if found is None:
+                served = dispatcher.served(narrowing)
+                found = types.ListToolsResult(tools=[t for t in listed if t.name in served]).model_dump(
+                    by_alias=True, mode="json", exclude_none=True
+                )
+                if len(narrowed_listings) < 64:  # a few distinct narrowings in practice; bounded all the same
+                    narrowed_listings[narrowing] = found
+            return found
         if not dumped:
             dumped.update(listing.model_dump(by_alias=True, mode="json", exclude_none=True))
         return dumped
@@ -81,12 +124,13 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[A
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
         arguments = params.arguments or {}
+        scope = call_scope(dispatcher, ctx)
         if discovery:
             if params.name not in schemas:
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {params.name}")
-            return await _discovery_call(dispatcher, confirm, ctx, params, arguments)
+            return await _discovery_call(dispatcher, confirm, ctx, params, arguments, scope)
         try:
-            prepared = await dispatcher.prepare(params.name, arguments)
+            prepared = await dispatcher.prepare(params.name, arguments, scope)
         except UnknownToolError as exc:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
         return await confirm.run(ctx, params, prepared)
@@ -100,7 +144,7 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[A
         on_call_tool=on_call_tool,
         get_tool_input_schema=schemas.get,
     )
-    seal_request_state(server, SERVER_NAME)
+    seal_request_state(server, SERVER_NAME, list(state_keys))
     return server
 
 
@@ -110,8 +154,9 @@ async def _discovery_call(
     ctx: ServerRequestContext[Any, Any],
     params: types.CallToolRequestParams,
     arguments: dict[str, Any],
+    scope: CallScope,
 ) -> types.CallToolResult | types.InputRequiredResult:
-    tools = dispatcher.tools
+    tools = dispatcher.served(scope.narrowing)
     if params.name == SEARCH:
         query, toolset = arguments.get("query", ""), arguments.get("toolset")
         limit = arguments.get("limit", 10)
@@ -127,12 +172,16 @@ async def _discovery_call(
     if not isinstance(name, str) or not name:
         return call_result(results.invalid_arguments(["name: is required (a tool name from the search)"]))
     if name not in tools:
-        hidden = dispatcher.selection.why_hidden(name, dispatcher.all_tools)
+        hidden = (
+            dispatcher.selection.why_hidden(name, dispatcher.all_tools)
+            if name not in dispatcher.tools or scope.narrowing is None
+            else scope.narrowing.why_hidden(name, dispatcher.all_tools)
+        )
         return call_result(results.refused("UNKNOWN_TOOL", f"{hidden}; find tools with {SEARCH}"))
     if params.name == DESCRIBE:
         return call_result(results.ok(describe(tools[name])))
     inner = arguments.get("arguments", {})
     if not isinstance(inner, dict):
         return call_result(results.invalid_arguments(["arguments: expected an object"]))
-    prepared = await dispatcher.prepare(name, inner)
+    prepared = await dispatcher.prepare(name, inner, scope)
     return await confirm.run(ctx, params, prepared)

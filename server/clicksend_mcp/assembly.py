@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .backends import build_backend
+from .backends import BackendConfig, build_backend, build_tenant_backends
 from .compiler import CompiledTool, compile_tools
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
@@ -37,7 +37,14 @@ def build_dispatcher(
     tools = tools if tools is not None else load_tools(settings)
     selection = selection_of(settings)
     selection.validate(tools)
-    backend = build_backend(settings, sandbox_app=sandbox_app, asgi_app=asgi_app)
+    tenants = None
+    if settings.multi_tenant:
+        # No stored credentials: the configured backend is a client with no Authorization, used by nothing (the
+        # dispatcher refuses a call that brings no tenant before it could reach it).
+        tenants = build_tenant_backends(settings, asgi_app=asgi_app)
+        backend = BackendConfig("direct", tenants.direct)
+    else:
+        backend = build_backend(settings, sandbox_app=sandbox_app, asgi_app=asgi_app)
     return Dispatcher(
         tools,
         backend,
@@ -46,7 +53,11 @@ def build_dispatcher(
         retry=RetryPolicy(attempts=settings.retries + 1, max_wait=settings.retry_max_wait),
         max_result_bytes=settings.max_result_bytes,
         max_argument_bytes=settings.max_argument_bytes,
-        extra_secrets=[settings.auth_token.get_secret_value()] if settings.auth_token else [],
+        extra_secrets=[
+            *([settings.auth_token.get_secret_value()] if settings.auth_token else []),
+            *settings.state_key_ring(),
+        ],
+        tenants=tenants,
     )
 
 

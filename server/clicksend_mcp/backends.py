@@ -1,23 +1,65 @@
-"""The three backends (direct, maton, sandbox): where calls go, how they authenticate, which secrets to redact."""
+"""The three backends (direct, maton, sandbox): where calls go, how they authenticate, which secrets to redact;
+and, in multi-tenant mode, the backend of one request built from the credentials it brought."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http import ClickSendHttp, Timeouts, basic_token
+from .http import ClickSendHttp, HttpResponse, Timeouts, basic_token
+from .request_builder import HttpRequest
 from .settings import SANDBOX_URL, Backend, Settings
+from .tenancy import TenantCredentials
 
 
 @dataclass
 class BackendConfig:
+    """Where a call goes. `headers` are per-request headers (a tenant's credentials) sent with every attempt;
+    the configured backends carry theirs in the client instead."""
+
     name: Backend
     http: ClickSendHttp
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    headers: dict[str, str] | None = field(default=None, repr=False)
+    tenant: str | None = None  # the tenant's fingerprint (multi-tenant mode)
 
     @property
     def is_sandbox(self) -> bool:
         return self.name == "sandbox"
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        return await self.http.send(request, self.headers)
+
+
+@dataclass
+class TenantBackends:
+    """Multi-tenant mode: one shared client per upstream with no credentials in it; each request brings its own."""
+
+    direct: ClickSendHttp
+    maton: ClickSendHttp
+
+    def for_tenant(self, tenant: TenantCredentials) -> BackendConfig:
+        if tenant.backend == "maton":
+            headers = {"Authorization": f"Bearer {tenant.api_key}"}
+            if tenant.connection:
+                headers["Maton-Connection"] = tenant.connection
+            return BackendConfig("maton", self.maton, tenant.secrets, headers, tenant.fingerprint)
+        assert tenant.username is not None
+        token = basic_token(tenant.username, tenant.api_key)
+        headers = {"Authorization": f"Basic {token}"}
+        return BackendConfig("direct", self.direct, (*tenant.secrets, token), headers, tenant.fingerprint)
+
+    async def aclose(self) -> None:
+        await self.direct.aclose()
+        await self.maton.aclose()
+
+
+def build_tenant_backends(settings: Settings, *, asgi_app: Any = None) -> TenantBackends:
+    timeouts = _timeouts(settings)
+    return TenantBackends(
+        direct=ClickSendHttp(settings.clicksend_base_url, timeouts=timeouts, asgi_app=asgi_app),
+        maton=ClickSendHttp(settings.maton_base_url, timeouts=timeouts, asgi_app=asgi_app),
+    )
 
 
 def _timeouts(settings: Settings) -> Timeouts:

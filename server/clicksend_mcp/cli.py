@@ -45,6 +45,13 @@ _FLAG_FIELDS = (
     "test_numbers_only",
     "confirm_sends",
     "max_result_bytes",
+    "multi_tenant",
+    "oauth_issuer",
+    "oauth_audience",
+    "oauth_required_scope",
+    "oauth_jwks_url",
+    "metrics",
+    "metrics_port",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -79,6 +86,14 @@ _ENV_NAMES = {
     "test_numbers_only": "CLICKSEND_TEST_NUMBERS_ONLY",
     "confirm_sends": "CLICKSEND_CONFIRM_SENDS",
     "max_result_bytes": "CLICKSEND_MAX_RESULT_BYTES",
+    "multi_tenant": "CLICKSEND_MCP_MULTI_TENANT",
+    "oauth_issuer": "CLICKSEND_MCP_OAUTH_ISSUER",
+    "oauth_audience": "CLICKSEND_MCP_OAUTH_AUDIENCE",
+    "oauth_required_scope": "CLICKSEND_MCP_OAUTH_REQUIRED_SCOPE",
+    "oauth_jwks_url": "CLICKSEND_MCP_OAUTH_JWKS_URL",
+    "state_keys": "CLICKSEND_MCP_STATE_KEYS",
+    "metrics": "CLICKSEND_MCP_METRICS",
+    "metrics_port": "CLICKSEND_MCP_METRICS_PORT",
 }
 
 
@@ -102,6 +117,39 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]"
     )
     parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
+    host = parser.add_argument_group("hosting (HTTP transports)")
+    host.add_argument(
+        "--multi-tenant",
+        action="store_true",
+        default=None,
+        help="hold no ClickSend credentials: each request sends X-ClickSend-Username + X-ClickSend-Api-Key, or "
+        "X-Maton-Api-Key [CLICKSEND_MCP_MULTI_TENANT]",
+    )
+    host.add_argument(
+        "--oauth-issuer", help="accept JWT access tokens from this OAuth issuer [CLICKSEND_MCP_OAUTH_ISSUER]"
+    )
+    host.add_argument(
+        "--oauth-audience",
+        help="this server's public URL, the tokens' required audience [CLICKSEND_MCP_OAUTH_AUDIENCE]",
+    )
+    host.add_argument(
+        "--oauth-required-scope", help="a scope every token must carry [CLICKSEND_MCP_OAUTH_REQUIRED_SCOPE]"
+    )
+    host.add_argument(
+        "--oauth-jwks-url",
+        help="the issuer's JWKS (default: from its metadata document) [CLICKSEND_MCP_OAUTH_JWKS_URL]",
+    )
+    host.add_argument(
+        "--metrics",
+        action="store_true",
+        default=None,
+        help="serve Prometheus metrics at /metrics behind the same access control [CLICKSEND_MCP_METRICS]",
+    )
+    host.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve /metrics on this port instead (loopback or a private network) [CLICKSEND_MCP_METRICS_PORT]",
+    )
     parser.add_argument(
         "--retries", type=int, help="retries of reads and idempotent writes (default 2) [CLICKSEND_RETRIES]"
     )
@@ -279,13 +327,13 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .transports.serving import ServeOptions, closing, serve_http
     from .transports.stdio import run_stdio
 
-    server = build_server(dispatcher, discovery=settings.discovery)
+    server = build_server(dispatcher, discovery=settings.discovery, state_keys=settings.state_key_ring())
     log.info(
         "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",
         __version__,
         len(dispatcher.tools),
         " behind discovery" if settings.discovery else "",
-        dispatcher.backend.name,
+        "per-request (multi-tenant)" if dispatcher.tenants is not None else dispatcher.backend.name,
         settings.transport,
     )
     async with closing(dispatcher):

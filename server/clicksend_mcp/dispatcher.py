@@ -14,13 +14,13 @@ from typing import Any
 import anyio
 
 from . import results
-from .backends import BackendConfig
+from .backends import BackendConfig, TenantBackends
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
-from .selection import Selection
+from .selection import Narrowing, Selection
 
 log = logging.getLogger("clicksend_mcp.calls")
 
@@ -50,6 +50,8 @@ class PreparedCall:
     max_items: int = 500
     send: CheckedSend | None = None
     started: float = field(default_factory=time.perf_counter)
+    backend: BackendConfig | None = field(default=None, repr=False)  # where it goes: the configured or tenant's
+    redactor: results.Redactor | None = field(default=None, repr=False)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
     clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
     body_bytes: int | None = None  # the raw answer's size, to skip measuring small results
@@ -57,6 +59,16 @@ class PreparedCall:
     @property
     def needs_confirmation(self) -> bool:
         return self.outcome is None and self.send is not None and not self.dry_run
+
+
+@dataclass(frozen=True)
+class CallScope:
+    """What one request brings besides its arguments (from the transport): the tenant's backend in multi-tenant
+    mode, or why it has none; and a narrower selection of tools for this request only."""
+
+    backend: BackendConfig | None = None
+    refusal: tuple[str, str] | None = None  # (error_code, message): refuse before anything is sent
+    narrowing: Narrowing | None = None
 
 
 class Dispatcher:
@@ -71,6 +83,7 @@ class Dispatcher:
         max_result_bytes: int = results.DEFAULT_MAX_RESULT_BYTES,
         max_argument_bytes: int = 4 * 1024 * 1024,
         extra_secrets: Iterable[str] = (),
+        tenants: TenantBackends | None = None,
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
@@ -80,7 +93,10 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
-        self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self._secrets = [*backend.secrets, *extra_secrets]
+        self.redactor = results.Redactor(self._secrets)
+        # Multi-tenant mode: no stored credentials; every call must bring its tenant's backend (CallScope).
+        self.tenants = tenants
         self._in_flight = 0
         self._idle: anyio.Event | None = None
 
@@ -94,11 +110,17 @@ class Dispatcher:
             self._idle = self._idle or anyio.Event()
             await self._idle.wait()
 
-    def get(self, name: str) -> CompiledTool:
+    def get(self, name: str, narrowed: Narrowing | None = None) -> CompiledTool:
         tool = self.tools.get(name)
         if tool is None:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
+        if narrowed is not None and not narrowed.admits(tool):
+            raise UnknownToolError(name, narrowed.why_hidden(name, self.all_tools))
         return tool
+
+    def served(self, narrowed: Narrowing | None = None) -> dict[str, CompiledTool]:
+        """The tools this request may see: the configured selection, narrowed by the request's own headers."""
+        return self.tools if narrowed is None else narrowed.apply(self.tools)
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
@@ -107,14 +129,20 @@ class Dispatcher:
         prepared = await self.prepare(name, arguments)
         return await self.execute(prepared, progress)
 
-    async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
-        tool = self.get(name)
+    async def prepare(
+        self, name: str, arguments: Mapping[str, Any] | None, scope: CallScope | None = None
+    ) -> PreparedCall:
+        scope = scope or CallScope()
+        tool = self.get(name, scope.narrowing)
+        prepared = PreparedCall(tool, {})
+        self._route(prepared, scope)
+        if prepared.outcome is not None:
+            return prepared
         if arguments is not None and not isinstance(arguments, Mapping):
-            prepared = PreparedCall(tool, {})
             prepared.outcome = results.invalid_arguments(["arguments: expected an object"])
             return prepared
         args = dict(arguments or {})
-        prepared = PreparedCall(tool, args)
+        prepared.arguments = args
         size = results.json_size(args)
         if size > self.max_argument_bytes:
             prepared.outcome = results.invalid_arguments(
@@ -132,7 +160,7 @@ class Dispatcher:
             if tool.guard is not None:
                 prepared.send = check_send(tool, args, self.policy)
                 args = prepared.send.arguments
-                await self._check_list_sizes(prepared.send)
+                await self._check_list_sizes(prepared)
             prepared.arguments = args
             prepared.request = build_request(tool, args)
         except PathValueError as exc:
@@ -141,15 +169,34 @@ class Dispatcher:
             prepared.outcome = results.refused(exc.code, exc.message)
         return prepared
 
-    async def _check_list_sizes(self, send: CheckedSend) -> None:
+    def _route(self, prepared: PreparedCall, scope: CallScope) -> None:
+        """Which backend the call uses. In multi-tenant mode a call without its tenant's credentials is refused
+        here, before anything could be sent."""
+        if self.tenants is None:
+            prepared.backend = self.backend
+            return
+        if scope.backend is None:
+            code, message = scope.refusal or ("MISSING_CREDENTIALS", "this server holds no ClickSend credentials")
+            prepared.backend = self.backend
+            prepared.outcome = results.refused(code, message)
+            return
+        prepared.backend = scope.backend
+        prepared.redactor = results.Redactor([*self._secrets, *scope.backend.secrets])
+
+    def _backend(self, prepared: PreparedCall | None) -> BackendConfig:
+        return prepared.backend if prepared is not None and prepared.backend is not None else self.backend
+
+    async def _check_list_sizes(self, prepared: PreparedCall) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
+        send = prepared.send
+        assert send is not None
         if not send.list_ids:
             return
         lists = iter(r for r in send.recipients if r.kind == "list")
         for list_id, recipient in zip(send.list_ids, lists, strict=True):
             try:
                 request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id))
-                response = await self.backend.http.send(request)
+                response = await self._backend(prepared).send(request)
             except (TransportFailure, PathValueError):
                 raise GuardrailError(
                     "REFUSED", f"{recipient.where}: could not check the size of list {list_id}"
@@ -184,7 +231,7 @@ class Dispatcher:
         elif prepared.all_pages:
             result = await self._all_pages(prepared, progress)
         else:
-            result = await self._send(tool, prepared.request, prepared.send, prepared)
+            result = await self._send(tool, prepared.request, prepared.send, prepared, measure=True)
         return self._finish(prepared, result)
 
     def finish_declined(self, prepared: PreparedCall, code: str, message: str) -> dict[str, Any]:
@@ -197,16 +244,18 @@ class Dispatcher:
             result["tag"] = prepared.send.tag
         if tool.untrusted and result.get("successful"):
             results.mark_untrusted(result, tool.untrusted)
-        if self.backend.is_sandbox:
+        backend = self._backend(prepared)
+        redactor = prepared.redactor or self.redactor
+        if backend.is_sandbox:
             result["sandbox"] = True
         if not prepared.clean_body:
-            result = self.redactor.value(result)
+            result = redactor.value(result)
         # A result is its answer's data plus a few short fields: far under the cap, it need not be measured.
         if prepared.body_bytes is None or prepared.body_bytes * 2 + 4096 > self.max_result_bytes:
             result = results.cap_size(result, self.max_result_bytes)
         fields = {
             "tool": tool.name,
-            "backend": self.backend.name,
+            "backend": backend.name,
             "http": result.get("http_code"),
             "error_code": result.get("error_code"),
             "duration_ms": round((time.perf_counter() - prepared.started) * 1000, 1),
@@ -222,9 +271,7 @@ class Dispatcher:
             extra={"fields": fields},
         )
         if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "call tool=%s arguments=%s", tool.name, results.json_text(self.redactor.value(prepared.arguments))
-            )
+            log.debug("call tool=%s arguments=%s", tool.name, results.json_text(redactor.value(prepared.arguments)))
         return result
 
     async def _send(
@@ -233,14 +280,15 @@ class Dispatcher:
         request: HttpRequest | None,
         send: CheckedSend | None,
         prepared: PreparedCall | None = None,
+        *,
+        measure: bool = False,  # the call's own answer (not a quote or one page of many): note if it is clean
     ) -> dict[str, Any]:
         assert request is not None
+        backend = self._backend(prepared)
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
         try:
-            response = await send_with_retries(
-                lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
-            )
+            response = await send_with_retries(lambda: backend.send(request), idempotent=idempotent, policy=self.retry)
         except TransportFailure as failure:
             if send is not None:
                 return results.send_failure(failure, tool.guard, send.tag)
@@ -248,8 +296,8 @@ class Dispatcher:
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
             return results.internal_error()
-        if prepared is not None:
-            prepared.clean_body = not self.redactor.could_leak(response.body)
+        if measure and prepared is not None:
+            prepared.clean_body = not (prepared.redactor or self.redactor).could_leak(response.body)
             prepared.body_bytes = len(response.body)
         return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
 
@@ -267,7 +315,7 @@ class Dispatcher:
             request = build_request(price_tool, arguments)
         except PathValueError:
             return None
-        return await self._send(price_tool, request, None)
+        return await self._send(price_tool, request, None, prepared)
 
     async def _dry_run(self, prepared: PreparedCall) -> dict[str, Any]:
         assert prepared.request is not None
@@ -286,6 +334,8 @@ class Dispatcher:
 
     async def aclose(self) -> None:
         await self.backend.http.aclose()
+        if self.tenants is not None:
+            await self.tenants.aclose()
 
     async def _all_pages(self, prepared: PreparedCall, progress: Progress | None) -> dict[str, Any]:
         tool = prepared.tool
@@ -298,7 +348,7 @@ class Dispatcher:
         last_page: int | None = None
         while True:
             args["page"] = page
-            result = await self._send(tool, build_request(tool, args), None)
+            result = await self._send(tool, build_request(tool, args), None, prepared)
             if not result["successful"]:
                 if first is None:
                     return result

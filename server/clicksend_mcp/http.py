@@ -81,22 +81,24 @@ class ClickSendHttp:
             self._client = self._make_client()
         return self._client
 
-    async def send(self, request: HttpRequest) -> HttpResponse:
+    async def send(self, request: HttpRequest, headers: dict[str, str] | None = None) -> HttpResponse:
+        """One attempt. `headers` are this request's own (a tenant's credentials): sent once, never kept."""
         # The path is relative ("sms/send", not "/sms/send") so it joins onto the base URL's /v3 prefix.
         url = request.path.lstrip("/")
         try:
             with anyio.fail_after(self.timeouts.total):
-                return await self._send(request, url)
+                return await self._send(request, url, headers)
         except TimeoutError:
             raise TransportFailure("timeout", True, "ClickSend did not finish answering in time") from None
 
-    async def _send(self, request: HttpRequest, url: str) -> HttpResponse:
+    async def _send(self, request: HttpRequest, url: str, headers: dict[str, str] | None) -> HttpResponse:
         try:
             async with self.client.stream(
                 request.method,
                 url,
                 params=list(request.query) or None,
                 json=request.json_body,
+                headers=headers,
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
