@@ -324,6 +324,7 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .app import build_server
     from .selection import split_names
     from .transports.asgi import HttpOptions, http_app, sse_app
+    from .transports.oauth import OAuthConfig
     from .transports.serving import ServeOptions, closing, serve_http
     from .transports.stdio import run_stdio
 
@@ -346,6 +347,14 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
             allowed_hosts=split_names(settings.allowed_hosts),
             allowed_origins=split_names(settings.allowed_origins),
             max_body_bytes=settings.max_body_bytes,
+            oauth=OAuthConfig(
+                issuer=settings.oauth_issuer,
+                audience=settings.oauth_audience or "",
+                required_scope=settings.oauth_required_scope,
+                jwks_url=settings.oauth_jwks_url,
+            )
+            if settings.oauth_issuer
+            else None,
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"

@@ -130,3 +130,19 @@ class ClickSendHttp:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+async def fetch_json(url: str, timeout: float = 10.0) -> Any:
+    """GET a small JSON document (an OAuth issuer's metadata or JWKS). Raises TransportFailure or ValueError."""
+    try:
+        async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            response = await client.get(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+    except httpx2.TimeoutException:
+        raise TransportFailure("timeout", False, f"{url} did not answer in time") from None
+    except httpx2.TransportError:
+        raise TransportFailure("network", False, f"could not fetch {url}") from None
+    if response.status_code != 200:
+        raise ValueError(f"{url} answered HTTP {response.status_code}")
+    if len(response.content) > 1024 * 1024:
+        raise ValueError(f"{url} answered more than 1 MB")
+    return response.json()

@@ -15,7 +15,8 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from .access import BearerTokenGate, transport_security
+from .access import BearerTokenGate, oauth_gate, transport_security
+from .oauth import OAuthConfig
 
 SERVER_NAME = "clicksend-mcp"
 
@@ -27,6 +28,7 @@ class HttpOptions:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
+    oauth: OAuthConfig | None = None
 
     @property
     def security(self) -> TransportSecuritySettings | None:
@@ -38,6 +40,8 @@ async def _healthz(request: Request) -> Response:
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:
+    if options.oauth is not None:
+        return oauth_gate(app, options.oauth, options.auth_token)
     return BearerTokenGate(app, options.auth_token) if options.auth_token else app
 
 
