@@ -151,9 +151,7 @@ async def test_a_token_without_the_required_scope_gets_403(fake_on_loopback: Any
     assert fake.requests == []
 
 
-async def test_the_protected_resource_metadata_is_served_without_a_token(
-    fake_on_loopback: Any, issuer: Issuer
-) -> None:
+async def test_the_protected_resource_metadata_is_served_without_a_token(fake_on_loopback: Any, issuer: Issuer) -> None:
     _, server = fake_on_loopback
     async with served("http", oauth_env(server.base_url, issuer)) as base, httpx2.AsyncClient(timeout=30) as http:
         for path in ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"):
