@@ -323,11 +323,17 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
 async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .app import build_server
     from .selection import split_names
-    from .transports.asgi import HttpOptions, http_app, sse_app
+    from .transports.asgi import HttpOptions, http_app, metrics_app, sse_app
     from .transports.oauth import OAuthConfig
     from .transports.serving import ServeOptions, closing, serve_http
     from .transports.stdio import run_stdio
 
+    metrics = None
+    if settings.metrics or settings.metrics_port:
+        from .transports.metrics import Metrics
+
+        metrics = Metrics()
+        dispatcher.observer = metrics
     server = build_server(dispatcher, discovery=settings.discovery, state_keys=settings.state_key_ring())
     log.info(
         "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",
@@ -355,6 +361,7 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
             )
             if settings.oauth_issuer
             else None,
+            metrics=metrics if metrics is not None and not settings.metrics_port else None,
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
@@ -367,6 +374,8 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
                 port=settings.port,
                 log_level=settings.log_level,
                 shutdown_grace=settings.shutdown_grace,
+                metrics_app=metrics_app(metrics) if metrics is not None and settings.metrics_port else None,
+                metrics_port=settings.metrics_port,
             ),
         )
     return 0

@@ -17,7 +17,8 @@ from . import results
 from .backends import BackendConfig, TenantBackends
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
-from .http import TransportFailure
+from .http import HttpResponse, TransportFailure
+from .observe import CallObserver, NoObserver
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Narrowing, Selection
@@ -84,6 +85,7 @@ class Dispatcher:
         max_argument_bytes: int = 4 * 1024 * 1024,
         extra_secrets: Iterable[str] = (),
         tenants: TenantBackends | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
@@ -97,6 +99,7 @@ class Dispatcher:
         self.redactor = results.Redactor(self._secrets)
         # Multi-tenant mode: no stored credentials; every call must bring its tenant's backend (CallScope).
         self.tenants = tenants
+        self.observer: CallObserver = observer or NoObserver()
         self._in_flight = 0
         self._idle: anyio.Event | None = None
 
@@ -214,10 +217,12 @@ class Dispatcher:
 
     async def execute(self, prepared: PreparedCall, progress: Progress | None = None) -> dict[str, Any]:
         self._in_flight += 1
+        self.observer.call_started()
         try:
             return await self._execute(prepared, progress)
         finally:
             self._in_flight -= 1
+            self.observer.call_ended()
             if self._in_flight == 0 and self._idle is not None:
                 self._idle.set()
                 self._idle = None
@@ -253,6 +258,13 @@ class Dispatcher:
         # A result is its answer's data plus a few short fields: far under the cap, it need not be measured.
         if prepared.body_bytes is None or prepared.body_bytes * 2 + 4096 > self.max_result_bytes:
             result = results.cap_size(result, self.max_result_bytes)
+        self.observer.call_finished(
+            tool.name,
+            backend.name,
+            backend.tenant,
+            result,
+            sent=prepared.send is not None and not prepared.dry_run,
+        )
         fields = {
             "tool": tool.name,
             "backend": backend.name,
@@ -287,8 +299,19 @@ class Dispatcher:
         backend = self._backend(prepared)
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        attempts = 0
+
+        async def attempt() -> HttpResponse:
+            nonlocal attempts
+            attempts += 1
+            started = time.perf_counter()
+            try:
+                return await backend.send(request)
+            finally:
+                self.observer.upstream_answered(backend.name, time.perf_counter() - started)
+
         try:
-            response = await send_with_retries(lambda: backend.send(request), idempotent=idempotent, policy=self.retry)
+            response = await send_with_retries(attempt, idempotent=idempotent, policy=self.retry)
         except TransportFailure as failure:
             if send is not None:
                 return results.send_failure(failure, tool.guard, send.tag)
@@ -296,6 +319,9 @@ class Dispatcher:
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
             return results.internal_error()
+        finally:
+            if attempts > 1:
+                self.observer.retried(backend.name, attempts - 1)
         if measure and prepared is not None:
             prepared.clean_body = not (prepared.redactor or self.redactor).could_leak(response.body)
             prepared.body_bytes = len(response.body)

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from .access import BearerTokenGate, oauth_gate, transport_security
+from .metrics import Metrics
 from .oauth import OAuthConfig
 
 SERVER_NAME = "clicksend-mcp"
@@ -29,6 +30,7 @@ class HttpOptions:
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
     oauth: OAuthConfig | None = None
+    metrics: Metrics | None = None  # served at /metrics behind the same access control
 
     @property
     def security(self) -> TransportSecuritySettings | None:
@@ -37,6 +39,18 @@ class HttpOptions:
 
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "server": SERVER_NAME, "version": __version__})
+
+
+def _extra_routes(options: HttpOptions) -> list[Route]:
+    routes = [Route("/healthz", _healthz, methods=["GET"])]
+    if options.metrics is not None:
+        routes.append(Route("/metrics", options.metrics.endpoint, methods=["GET"]))
+    return routes
+
+
+def metrics_app(metrics: Metrics) -> Starlette:
+    """/metrics alone, for --metrics-port (a port only the cluster's scraper reaches)."""
+    return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"]), Route("/healthz", _healthz)])
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:
@@ -66,7 +80,7 @@ def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
 
     app = Starlette(
         routes=[
-            Route("/healthz", _healthz, methods=["GET"]),
+            *_extra_routes(options),
             Route("/sse", _SseEndpoint(), methods=["GET"]),
             Mount("/messages/", app=sse.handle_post_message),
         ]
@@ -82,6 +96,6 @@ def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
         host=options.host,
         transport_security=options.security,
         max_request_body_size=options.max_body_bytes,
-        custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
+        custom_starlette_routes=_extra_routes(options),
     )
     return _gated(app, options)

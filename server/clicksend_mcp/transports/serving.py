@@ -21,6 +21,8 @@ class ServeOptions:
     port: int
     log_level: str = "info"
     shutdown_grace: float = 30.0
+    metrics_app: Any = None  # served on metrics_port beside the main app
+    metrics_port: int | None = None
 
 
 async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) -> None:
@@ -40,7 +42,28 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
     hold_streams_on_shutdown()
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, dispatcher, lambda: server.should_exit, options.shutdown_grace)
-        await server.serve()
+        if options.metrics_app is not None and options.metrics_port is not None:
+            side = uvicorn.Server(
+                uvicorn.Config(
+                    options.metrics_app,
+                    host=options.host,
+                    port=options.metrics_port,
+                    log_level=options.log_level,
+                    log_config=None,
+                    lifespan="off",
+                )
+            )
+            # The main server owns the signals; this one stops when it does.
+            side.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+            tg.start_soon(side.serve)
+            # Listening on the metrics port before the main port: once MCP answers, so does /metrics.
+            with anyio.fail_after(10):
+                while not side.started:
+                    await anyio.sleep(0.01)
+            await server.serve()
+            side.should_exit = True
+        else:
+            await server.serve()
         tg.cancel_scope.cancel()
 
 
