@@ -52,6 +52,7 @@ _FLAG_FIELDS = (
     "oauth_jwks_url",
     "metrics",
     "metrics_port",
+    "replica_id",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -93,6 +94,7 @@ _ENV_NAMES = {
     "oauth_jwks_url": "CLICKSEND_MCP_OAUTH_JWKS_URL",
     "state_keys": "CLICKSEND_MCP_STATE_KEYS",
     "metrics": "CLICKSEND_MCP_METRICS",
+    "replica_id": "CLICKSEND_MCP_REPLICA_ID",
     "metrics_port": "CLICKSEND_MCP_METRICS_PORT",
 }
 
@@ -138,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     host.add_argument(
         "--oauth-jwks-url",
         help="the issuer's JWKS (default: from its metadata document) [CLICKSEND_MCP_OAUTH_JWKS_URL]",
+    )
+    host.add_argument(
+        "--replica-id",
+        help="this replica's name, put on handshake-era session ids so a proxy can pin them [CLICKSEND_MCP_REPLICA_ID]",
     )
     host.add_argument(
         "--metrics",
@@ -362,6 +368,7 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
             if settings.oauth_issuer
             else None,
             metrics=metrics if metrics is not None and not settings.metrics_port else None,
+            replica_id=settings.replica_id,
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"

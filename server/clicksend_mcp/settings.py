@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("oauth_jwks_url", "CLICKSEND_MCP_OAUTH_JWKS_URL")
     )
     state_keys: SecretStr | None = Field(default=None, validation_alias=_env("state_keys", "CLICKSEND_MCP_STATE_KEYS"))
+    replica_id: str | None = Field(default=None, validation_alias=_env("replica_id", "CLICKSEND_MCP_REPLICA_ID"))
     metrics: bool = Field(default=False, validation_alias=_env("metrics", "CLICKSEND_MCP_METRICS"))
     metrics_port: int | None = Field(
         default=None, ge=1, le=65535, validation_alias=_env("metrics_port", "CLICKSEND_MCP_METRICS_PORT")
@@ -173,6 +175,15 @@ class Settings(BaseSettings):
         if len(set(keys)) != len(keys):
             raise ValueError("the same key is listed twice")
         return SecretStr(",".join(keys))
+
+    @field_validator("replica_id")
+    @classmethod
+    def _replica_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9.:-]{1,64}", value.strip()):
+            raise ValueError("expected 1-64 letters, digits, '.', ':' or '-' (e.g. the pod IP)")
+        return value.strip()
 
     def state_key_ring(self) -> list[str]:
         """CLICKSEND_MCP_STATE_KEYS as a list: the first seals, every one opens (rotation)."""

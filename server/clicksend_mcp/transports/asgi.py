@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from .access import BearerTokenGate, oauth_gate, transport_security
+from .affinity import SessionAffinity
 from .metrics import Metrics
 from .oauth import OAuthConfig
 
@@ -31,6 +32,7 @@ class HttpOptions:
     max_body_bytes: int = 4 * 1024 * 1024
     oauth: OAuthConfig | None = None
     metrics: Metrics | None = None  # served at /metrics behind the same access control
+    replica_id: str | None = None  # marks handshake-era session ids so a proxy can pin them (affinity.py)
 
     @property
     def security(self) -> TransportSecuritySettings | None:
@@ -98,4 +100,5 @@ def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
         max_request_body_size=options.max_body_bytes,
         custom_starlette_routes=_extra_routes(options),
     )
-    return _gated(app, options)
+    marked = SessionAffinity(app, options.replica_id) if options.replica_id else app
+    return _gated(marked, options)
