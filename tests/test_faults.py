@@ -150,7 +150,7 @@ async def test_a_send_is_retried_when_the_connection_was_refused(tools: dict[str
     finally:
         await dispatcher.aclose()
     assert result["error_code"] == "NETWORK_ERROR"
-    assert "never reached ClickSend" in result["error"] and "safe to try again" in result["error"]
+    assert "never arrived" in result["error"] and "safe to try again" in result["error"]
 
 
 async def test_a_rate_limited_answer_carries_retry_after(tools: dict[str, CompiledTool]) -> None:

@@ -35,6 +35,20 @@ MAX_ITEMS_PARAM: dict[str, Any] = {
 }
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items"})
 
+# Maton connection ids as the gateway documents them (e.g. 37beee67-29f7-43b6-b0b2-5f0f7a5d6440): a UUID.
+CONNECTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# With --maton-connection-arg, every ClickSend tool in maton mode takes this input, sent as a header for one call.
+MATON_CONNECTION_PARAM = ParamSpec.model_validate(
+    {
+        "name": "maton_connection",
+        "in": "header",
+        "wire_name": "Maton-Connection",
+        "schema": {"type": "string", "pattern": CONNECTION_ID_PATTERN},
+        "description": "The Maton connection (ClickSend account) for this call only, as its connection_id from "
+        "CLICKSEND_MATON_LIST_CONNECTIONS. Omitted: the server's MATON_CONNECTION, else Maton's oldest active one.",
+    }
+)
+
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")
 
@@ -89,6 +103,7 @@ class CompiledTool:
     query_params: tuple[ParamSpec, ...]
     body_params: tuple[ParamSpec, ...]
     guard: CompiledGuard | None = None
+    header_params: tuple[ParamSpec, ...] = ()
     untrusted: tuple[Path, ...] = ()
 
     @property
@@ -174,6 +189,7 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         query_params=tuple(p for p in spec.params if p.location == "query"),
         body_params=tuple(p for p in spec.params if p.location == "body"),
         guard=guard,
+        header_params=tuple(p for p in spec.params if p.location == "header"),
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
     )
 
@@ -202,6 +218,15 @@ def _compile_guard(spec: ToolSpec, input_schema: dict[str, Any]) -> CompiledGuar
     if tag is not None and _schema_at(input_schema, tag) is None:
         raise CompileError(f"{spec.name}: guard.tag path {spec.guard.tag!r} is not in the input schema")
     return CompiledGuard(tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool)
+
+
+def with_param(tool: CompiledTool, param: ParamSpec) -> CompiledTool:
+    """The tool with one more input the server adds (e.g. maton_connection): recompiled, so schema, validator and
+    routing all know it. The spec it came from passed the full checks already."""
+    if param.name in tool.spec.param_by_name:
+        return tool
+    spec = tool.spec.model_copy(update={"params": (*tool.spec.params, param)})
+    return compile_tool(spec, check_schema=False)
 
 
 def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> dict[str, CompiledTool]:

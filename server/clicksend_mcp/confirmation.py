@@ -131,6 +131,10 @@ class Confirmation:
 
 async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
     """What the person is shown before a send: recipients, sender, message and ClickSend's quoted cost."""
+    if (
+        prepared.send is None or prepared.tool.spec.api != "clicksend"
+    ):  # not a ClickSend send (spec `confirm`, gateways)
+        return dispatcher.confirmation_text(prepared)
     tool, args = prepared.tool, prepared.arguments
     lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
     recipients = [r.value for r in prepared.send.recipients] if prepared.send else []

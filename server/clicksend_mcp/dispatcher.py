@@ -14,7 +14,8 @@ from typing import Any
 import anyio
 
 from . import results
-from .backends import BackendConfig, TenantBackends
+from .backends import BackendConfig, backends_serving
+from .backends.tenants import TenantBackends
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import HttpResponse, TransportFailure
@@ -59,7 +60,8 @@ class PreparedCall:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.outcome is None and self.send is not None and not self.dry_run
+        asks = self.send is not None or self.tool.spec.confirm is not None
+        return self.outcome is None and asks and not self.dry_run
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,9 @@ class Dispatcher:
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
-        self.tools = self.selection.apply(self.all_tools)
         self.backend = backend
+        # Only what this backend can run is served (the others answer NOT_SUPPORTED_BY_BACKEND when called).
+        self.tools = {n: t for n, t in self.selection.apply(self.all_tools).items() if backend.serves(t.spec.api)}
         self.policy = policy or SendPolicy()
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
@@ -125,6 +128,19 @@ class Dispatcher:
         """The tools this request may see: the configured selection, narrowed by the request's own headers."""
         return self.tools if narrowed is None else narrowed.apply(self.tools)
 
+    def unsupported(self, name: str, backend: BackendConfig | None = None) -> dict[str, Any] | None:
+        """The NOT_SUPPORTED_BY_BACKEND result for a known tool this backend cannot run (naming those that can)."""
+        backend = backend or self.backend
+        known = self.all_tools.get(name)
+        if known is None or backend.serves(known.spec.api):
+            return None
+        serving = backends_serving(known.spec.api)
+        return results.refused(
+            "NOT_SUPPORTED_BY_BACKEND",
+            f"{name} is not available with the {backend.name} backend; it runs with the "
+            f"{' or '.join(serving)} backend (choose it with --backend or CLICKSEND_BACKEND)",
+        )
+
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
     ) -> dict[str, Any]:
@@ -136,6 +152,12 @@ class Dispatcher:
         self, name: str, arguments: Mapping[str, Any] | None, scope: CallScope | None = None
     ) -> PreparedCall:
         scope = scope or CallScope()
+        known = self.all_tools.get(name)
+        routed = scope.backend is not None or self.tenants is None  # else _route refuses it below
+        if known is not None and routed and not (scope.backend or self.backend).serves(known.spec.api):
+            prepared = PreparedCall(known, {})
+            prepared.outcome = self.unsupported(name, scope.backend)
+            return prepared
         tool = self.get(name, scope.narrowing)
         prepared = PreparedCall(tool, {})
         self._route(prepared, scope)
@@ -161,11 +183,14 @@ class Dispatcher:
         prepared.max_items = int(args.pop("max_items", 500))
         try:
             if tool.guard is not None:
-                prepared.send = check_send(tool, args, self.policy)
+                # ClickSend's test numbers are test numbers only at ClickSend (not through other providers).
+                prepared.send = check_send(tool, args, self.policy, test_numbers=tool.spec.api == "clicksend")
                 args = prepared.send.arguments
-                await self._check_list_sizes(prepared)
             prepared.arguments = args
             prepared.request = build_request(tool, args)
+            if prepared.send is not None:
+                # The lists are looked up in the account the send will use (a per-call Maton connection).
+                await self._check_list_sizes(prepared, prepared.request.headers)
         except PathValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
@@ -189,7 +214,25 @@ class Dispatcher:
     def _backend(self, prepared: PreparedCall | None) -> BackendConfig:
         return prepared.backend if prepared is not None and prepared.backend is not None else self.backend
 
-    async def _check_list_sizes(self, prepared: PreparedCall) -> None:
+    def confirmation_text(self, prepared: PreparedCall) -> str:
+        """What the person is asked before a call that is not a ClickSend send: a tool that cuts something off
+        (spec `confirm`), or a send through another provider (its recipients and what it sends)."""
+        spec = prepared.tool.spec
+        lines = [f"Confirm: {spec.title} (through the {self._backend(prepared).name} backend)."]
+        if spec.confirm is not None:
+            message = spec.confirm.message
+            for key, value in prepared.arguments.items():
+                message = message.replace("{" + key + "}", str(value))
+            lines.append(" ".join(message.split()))
+        if prepared.send is not None:
+            lines.append("To: " + ", ".join(r.value for r in prepared.send.recipients[:10]))
+            shown = {k: v for k, v in prepared.arguments.items() if k not in ("to", "maton_connection")}
+            if shown:
+                text = results.json_text(shown)
+                lines.append("With: " + (text if len(text) <= 300 else text[:300] + "..."))
+        return "\n".join(lines)
+
+    async def _check_list_sizes(self, prepared: PreparedCall, headers: tuple[tuple[str, str], ...] = ()) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
         send = prepared.send
         assert send is not None
@@ -198,8 +241,8 @@ class Dispatcher:
         lists = iter(r for r in send.recipients if r.kind == "list")
         for list_id, recipient in zip(send.list_ids, lists, strict=True):
             try:
-                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id))
-                response = await self._backend(prepared).send(request)
+                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id), headers=headers)
+                response = await self._backend(prepared).send("clicksend", request)
             except (TransportFailure, PathValueError):
                 raise GuardrailError(
                     "REFUSED", f"{recipient.where}: could not check the size of list {list_id}"
@@ -306,7 +349,7 @@ class Dispatcher:
             attempts += 1
             started = time.perf_counter()
             try:
-                return await backend.send(request)
+                return await backend.send(tool.spec.api, request)
             finally:
                 self.observer.upstream_answered(backend.name, time.perf_counter() - started)
 
@@ -325,7 +368,7 @@ class Dispatcher:
         if measure and prepared is not None:
             prepared.clean_body = not (prepared.redactor or self.redactor).could_leak(response.body)
             prepared.body_bytes = len(response.body)
-        return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
+        return backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
@@ -359,7 +402,7 @@ class Dispatcher:
         return results.dry_run(data)
 
     async def aclose(self) -> None:
-        await self.backend.http.aclose()
+        await self.backend.aclose()
         if self.tenants is not None:
             await self.tenants.aclose()
 

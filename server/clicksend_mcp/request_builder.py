@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ class HttpRequest:
     path: str
     query: tuple[tuple[str, str], ...] = ()
     json_body: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # per-call headers from header inputs (never credentials)
 
     def describe(self) -> dict[str, Any]:
-        """What would be sent, for people and dry runs: no host, no headers, no credentials."""
+        """What would be sent, for people and dry runs: no host, no credentials (only the per-call headers)."""
         out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.headers:
+            out["headers"] = dict(self.headers)
         if self.query:
             out["query"] = dict(self.query)
         if self.json_body is not None:
@@ -31,7 +35,7 @@ class HttpRequest:
 
 
 class PathValueError(ValueError):
-    """A path argument that cannot be sent as one path segment."""
+    """A path (or header) argument that cannot be sent as it is."""
 
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
@@ -66,7 +70,8 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
     path = tool.spec.http.path
     for param in tool.path_params:
         path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
-    query: list[tuple[str, str]] = []
+    http = tool.spec.http
+    query: list[tuple[str, str]] = list(http.fixed_query.items())
     for param in tool.query_params:
         if param.name not in arguments or arguments[param.name] is None:
             continue
@@ -76,6 +81,20 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
         else:
             query.append((param.wire, _query_value(value)))
     body: dict[str, Any] | None = None
-    if tool.body_params:
-        body = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
-    return HttpRequest(method=tool.spec.http.method, path=path, query=tuple(query), json_body=body)
+    if tool.body_params or http.fixed_body:
+        given = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
+        body = copy.deepcopy(http.fixed_body) if http.fixed_body else {}
+        if http.body_key is not None:
+            body[http.body_key] = given
+        else:
+            body.update(given)
+    headers: list[tuple[str, str]] = []
+    for param in tool.header_params:
+        if arguments.get(param.name) is None:
+            continue
+        value = str(arguments[param.name])
+        # CR/LF would forge other headers; the schemas' patterns refuse it already, this holds without them too.
+        if any(ch in value for ch in "\r\n\x00"):
+            raise PathValueError(param.name, "must not contain line breaks or NUL characters")
+        headers.append((param.wire, value))
+    return HttpRequest(method=http.method, path=path, query=tuple(query), json_body=body, headers=tuple(headers))

@@ -117,11 +117,25 @@ def dry_run(data: dict[str, Any]) -> dict[str, Any]:
     return _result(True, data=data, response_msg="Dry run: nothing was sent.")
 
 
+def answered(
+    successful: bool,
+    data: Any = None,
+    *,
+    error: str | None = None,
+    error_code: str | None = None,
+    http_code: int | None = None,
+    response_code: str | None = None,
+    response_msg: str | None = None,
+) -> dict[str, Any]:
+    """A result in the common shape from an API other than ClickSend's (the backends' own normalizers)."""
+    return _result(successful, data, error, error_code, http_code, response_code, response_msg)
+
+
 def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: str | None) -> dict[str, Any]:
     """A send whose request failed: either provably unsent, or of unknown outcome (never resent automatically)."""
     if not failure.may_have_arrived:
         result = from_transport_failure(failure)
-        result["error"] += " The request never reached ClickSend: nothing was sent, and it is safe to try again."
+        result["error"] += " The request never arrived: nothing was sent, and it is safe to try again."
         return result
     how = "Before sending again, check whether it went out"
     if guard is not None and guard.history_tool:
@@ -130,8 +144,8 @@ def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: st
             how += f" (look for custom_string {tag!r}; q=custom_string:{tag})"
     result = _result(
         False,
-        error=f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted, so ClickSend may "
-        f"have accepted it: the outcome is unknown and it was not retried. {how}.",
+        error=f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted, so it may "
+        f"have been accepted: the outcome is unknown and it was not retried. {how}.",
         error_code="OUTCOME_UNKNOWN",
     )
     if tag:

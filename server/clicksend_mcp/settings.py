@@ -8,11 +8,13 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Backend = Literal["direct", "maton", "sandbox"]
+Backend = Literal["direct", "maton", "skillboss", "sandbox"]
 Transport = Literal["stdio", "sse", "http"]
 
 DEFAULT_CLICKSEND_URL = "https://rest.clicksend.com/v3"
 DEFAULT_MATON_URL = "https://gateway.maton.ai/clicksend/v3"
+DEFAULT_MATON_CTRL_URL = "https://ctrl.maton.ai"
+DEFAULT_SKILLBOSS_URL = "https://api.skillboss.com/v1"
 SANDBOX_URL = "http://sandbox.clicksend.invalid/v3"
 
 
@@ -42,6 +44,19 @@ class Settings(BaseSettings):
     maton_api_key: SecretStr | None = Field(default=None, validation_alias=_env("maton_api_key", "MATON_API_KEY"))
     maton_connection: str | None = Field(default=None, validation_alias=_env("maton_connection", "MATON_CONNECTION"))
     maton_base_url: str = Field(default=DEFAULT_MATON_URL, validation_alias=_env("maton_base_url", "MATON_BASE_URL"))
+    maton_ctrl_base_url: str = Field(
+        default=DEFAULT_MATON_CTRL_URL, validation_alias=_env("maton_ctrl_base_url", "MATON_CTRL_BASE_URL")
+    )
+    # Adds an optional `maton_connection` argument to every ClickSend tool in maton mode (one call, one account).
+    maton_connection_arg: bool = Field(
+        default=False, validation_alias=_env("maton_connection_arg", "CLICKSEND_MATON_CONNECTION_ARG")
+    )
+    skillboss_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("skillboss_api_key", "SKILLBOSS_API_KEY")
+    )
+    skillboss_base_url: str = Field(
+        default=DEFAULT_SKILLBOSS_URL, validation_alias=_env("skillboss_base_url", "SKILLBOSS_BASE_URL")
+    )
     timeout: float = Field(default=30.0, gt=0, le=600, validation_alias=_env("timeout", "CLICKSEND_TIMEOUT"))
     retries: int = Field(default=2, ge=0, le=10, validation_alias=_env("retries", "CLICKSEND_RETRIES"))
     retry_max_wait: float = Field(
@@ -137,6 +152,7 @@ class Settings(BaseSettings):
         "maton_connection",
         "clicksend_api_key",
         "maton_api_key",
+        "skillboss_api_key",
         "auth_token",
         "oauth_issuer",
         "oauth_audience",
@@ -149,7 +165,15 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("clicksend_base_url", "maton_base_url", "oauth_issuer", "oauth_audience", "oauth_jwks_url")
+    @field_validator(
+        "clicksend_base_url",
+        "maton_base_url",
+        "maton_ctrl_base_url",
+        "skillboss_base_url",
+        "oauth_issuer",
+        "oauth_audience",
+        "oauth_jwks_url",
+    )
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is None:
@@ -201,6 +225,7 @@ class Settings(BaseSettings):
             ("CLICKSEND_API_KEY", self.clicksend_api_key.get_secret_value() if self.clicksend_api_key else None),
             ("MATON_API_KEY", self.maton_api_key.get_secret_value() if self.maton_api_key else None),
             ("MATON_CONNECTION", self.maton_connection),
+            ("SKILLBOSS_API_KEY", self.skillboss_api_key.get_secret_value() if self.skillboss_api_key else None),
         ):
             if value is not None and any(ch in value for ch in "\r\n\x00"):
                 raise ValueError(f"{label} must not contain line breaks or NUL characters")
@@ -234,6 +259,7 @@ class Settings(BaseSettings):
                     ("CLICKSEND_API_KEY", self.clicksend_api_key),
                     ("MATON_API_KEY", self.maton_api_key),
                     ("MATON_CONNECTION", self.maton_connection),
+                    ("SKILLBOSS_API_KEY", self.skillboss_api_key),
                 )
                 if value is not None
             ]
@@ -248,7 +274,8 @@ class Settings(BaseSettings):
                 )
 
     def resolved_backend(self) -> Backend:
-        """The backend to use: the explicit choice, else direct with ClickSend credentials, else maton with a key."""
+        """The backend to use: the explicit choice, else the first whose credentials are set, in this order:
+        direct (ClickSend username and key), maton (MATON_API_KEY), skillboss (SKILLBOSS_API_KEY)."""
         if self.backend == "direct":
             if not (self.clicksend_username and self.clicksend_api_key):
                 raise ConfigError(
@@ -260,16 +287,23 @@ class Settings(BaseSettings):
             if not self.maton_api_key:
                 raise ConfigError("The maton backend needs MATON_API_KEY (and optionally MATON_CONNECTION).")
             return "maton"
+        if self.backend == "skillboss":
+            if not self.skillboss_api_key:
+                raise ConfigError("The skillboss backend needs SKILLBOSS_API_KEY (your SkillBoss API Hub key).")
+            return "skillboss"
         if self.backend == "sandbox":
             return "sandbox"
         if self.clicksend_username and self.clicksend_api_key:
             return "direct"
         if self.maton_api_key:
             return "maton"
+        if self.skillboss_api_key:
+            return "skillboss"
         if self.clicksend_username or self.clicksend_api_key:
             raise ConfigError("Set both CLICKSEND_USERNAME and CLICKSEND_API_KEY; only one of them is set.")
         raise ConfigError(
             "No ClickSend credentials found. Set CLICKSEND_USERNAME and CLICKSEND_API_KEY (direct), "
             "or MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway, "
+            "or SKILLBOSS_API_KEY for templated SMS and passcode checks through SkillBoss, "
             "or try every tool with no account: --backend sandbox (or CLICKSEND_BACKEND=sandbox)."
         )
