@@ -203,3 +203,37 @@ def test_the_fingerprint_names_the_tenant_without_its_key() -> None:
     with pytest.raises(TenantHeaderError) as refused:
         read_tenant({"x-clicksend-username": "alice", "x-clicksend-api-key": "k\x00ey-0123456789"})
     assert "\x00" not in str(refused.value) and "0123456789" not in str(refused.value)
+
+
+async def test_one_tenants_confirmation_cannot_be_answered_with_another_tenants_credentials(accounts: Any) -> None:
+    import mcp_types as types
+    from mcp.shared.exceptions import MCPError
+
+    fake, server = accounts
+    arguments = {"messages": [{"to": TEST_NUMBER, "body": "asked as alice"}]}
+    accept = {"confirm_send": types.ElicitResult(action="accept", content={"confirm": True})}
+
+    async def never(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        raise AssertionError("the test answers the confirmation itself")
+
+    env = tenant_env(server.base_url, CLICKSEND_CONFIRM_SENDS="true", CLICKSEND_MCP_LOG_LEVEL="info")
+    async with served("http", env) as base:
+        with anyio.fail_after(60):
+            async with (
+                httpx2.AsyncClient(headers=direct_headers(ALICE), timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http), elicitation_callback=never) as alice,
+            ):
+                asked = await alice.session.call_tool(SEND, arguments, allow_input_required=True)
+            assert isinstance(asked, types.InputRequiredResult) and asked.request_state
+            async with (
+                httpx2.AsyncClient(headers=direct_headers(BOB), timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http), elicitation_callback=never) as bob,
+            ):
+                await bob.list_tools()
+                try:
+                    await bob.call_tool(SEND, arguments, input_responses=accept, request_state=asked.request_state)
+                    refused: MCPError | None = None
+                except MCPError as exc:
+                    refused = exc
+    assert refused is not None and "Invalid or expired requestState" in str(refused)
+    assert all(not account.sent("POST", "/v3/sms/send") for account in fake.accounts.values())
