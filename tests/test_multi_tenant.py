@@ -237,3 +237,15 @@ async def test_one_tenants_confirmation_cannot_be_answered_with_another_tenants_
                     refused = exc
     assert refused is not None and "Invalid or expired requestState" in str(refused)
     assert all(not account.sent("POST", "/v3/sms/send") for account in fake.accounts.values())
+
+
+async def test_the_sse_transport_takes_the_tenant_from_each_posted_message(accounts: Any) -> None:
+    from mcp.client.sse import sse_client
+
+    fake, server = accounts
+    async with served("sse", tenant_env(server.base_url, CLICKSEND_MCP_LOG_LEVEL="info")) as base:
+        with anyio.fail_after(60):
+            async with Client(sse_client(f"{base}/sse", headers=direct_headers(BOB)), mode="legacy") as client:
+                result = await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
+    assert result.structured_content is not None and result.structured_content["successful"] is True
+    assert [account for _, _, account in fake.requests] == ["bob"]

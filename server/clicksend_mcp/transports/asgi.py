@@ -55,7 +55,7 @@ def metrics_app(metrics: Metrics) -> Starlette:
     return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"]), Route("/healthz", _healthz)])
 
 
-def _gated(app: Starlette, options: HttpOptions) -> Any:
+def _gated(app: Any, options: HttpOptions) -> Any:
     if options.oauth is not None:
         return oauth_gate(app, options.oauth, options.auth_token)
     return BearerTokenGate(app, options.auth_token) if options.auth_token else app
