@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from clicksend_mcp.assembly import build_dispatcher
 from clicksend_mcp.compiler import CompiledTool
+from clicksend_mcp.settings import ConfigError, Settings
 from clicksend_mcp.transports.metrics import Metrics
 from conftest import direct_settings
 from fake_clicksend import API_KEY, TEST_NUMBER, FakeClickSend, LoopbackServer, free_port
@@ -90,6 +91,11 @@ async def test_metrics_port_serves_metrics_apart_from_mcp(fake_on_loopback: Any)
         response = await http.get(f"http://127.0.0.1:{port}/metrics")
         assert response.status_code == 200 and "clicksend_mcp_calls_in_flight" in response.text
         assert (await http.get(f"{base}/metrics")).status_code == 404
+
+
+def test_the_metrics_port_cannot_be_the_mcp_port() -> None:
+    with pytest.raises(ConfigError, match="--metrics-port must differ from --port"):
+        Settings(transport="http", port=8000, metrics_port=8000).check_http_exposure()
 
 
 async def test_retries_are_counted_by_backend(tools: dict[str, CompiledTool]) -> None:

@@ -251,6 +251,8 @@ class Settings(BaseSettings):
                 "--auth-token or CLICKSEND_MCP_AUTH_TOKEN (clients send it as 'Authorization: Bearer <token>'), "
                 "or OAuth with --oauth-issuer and --oauth-audience"
             )
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ConfigError("--metrics-port must differ from --port (metrics are served on a port of their own)")
         if self.multi_tenant:
             stored = [
                 name
