@@ -56,6 +56,29 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (from /proc), to see where the cores went."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(cpu_seconds(p) for p in group) for name, group in pids.items()}
+
+
+def nginx_children(pid: int) -> list[int]:
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def nginx_config(workdir: Path, listen: int, ports: list[int]) -> Path:
     """deploy/nginx/clicksend-mcp.conf for `ports` (with fewer than three replicas, the spare lines repeat them)."""
     text = DEPLOY_NGINX.read_text().replace("listen 8080;", f"listen 127.0.0.1:{listen};")
@@ -88,7 +111,9 @@ async def worker(http: httpx2.AsyncClient, url: str, stop_at: float, latencies: 
             errors.append(f"{response.status_code}: {response.text[:200]}")
 
 
-async def measure(replicas: int, args: argparse.Namespace, fake_url: str, workdir: Path) -> dict[str, Any]:
+async def measure(
+    replicas: int, args: argparse.Namespace, fake_url: str, fake_pid: int, workdir: Path
+) -> dict[str, Any]:
     ports = [free_port() for _ in range(replicas)]
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -122,12 +147,20 @@ async def measure(replicas: int, args: argparse.Namespace, fake_url: str, workdi
                     raise SystemExit(f"the warm-up failed: {warm_errors[0]}")
                 latencies: list[float] = []
                 errors: list[str] = []
+                pids = {
+                    "replicas": [p.pid for p in processes],
+                    "nginx": nginx_children(nginx.pid),
+                    "fake ClickSend": [fake_pid],
+                    "load generator": [os.getpid()],
+                }
+                cpu_before = cpu_of(pids)
                 started = time.perf_counter()
                 stop_at = started + args.seconds
                 async with anyio.create_task_group() as tg:
                     for _ in range(args.workers):
                         tg.start_soon(worker, http, url, stop_at, latencies, errors)
                 elapsed = time.perf_counter() - started
+                cpu_after = cpu_of(pids)
             memory = [round(rss_mib(p.pid), 1) for p in processes]
         finally:
             nginx.terminate()
@@ -142,6 +175,11 @@ async def measure(replicas: int, args: argparse.Namespace, fake_url: str, workdi
         "median_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
         "rss_mib_per_replica": memory,
+        # Cores each part kept busy during the run (2.0 would be both cores of this machine).
+        "cores_busy": {name: round((cpu_after[name] - cpu_before[name]) / elapsed, 2) for name in pids},
+        "replica_cpu_ms_per_call": round(
+            (cpu_after["replicas"] - cpu_before["replicas"]) * 1000 / max(1, len(latencies)), 2
+        ),
     }
 
 
@@ -151,10 +189,10 @@ async def main(args: argparse.Namespace) -> int:
     fake_env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
     fake_cmd = [sys.executable, str(ROOT / "bench" / "fake_server.py"), str(fake_port)]
     rows = []
-    async with running(fake_cmd, fake_env, f"http://127.0.0.1:{fake_port}/v3/account"):
+    async with running(fake_cmd, fake_env, f"http://127.0.0.1:{fake_port}/v3/account") as fake:
         for replicas in [int(n) for n in args.replicas.split(",")]:
             with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
-                row = await measure(replicas, args, f"http://127.0.0.1:{fake_port}/v3", Path(tmp))
+                row = await measure(replicas, args, f"http://127.0.0.1:{fake_port}/v3", fake.pid, Path(tmp))
             rows.append(row)
             print(json.dumps(row), flush=True)
     print(f"\ncores: {os.cpu_count()}")
@@ -164,6 +202,10 @@ async def main(args: argparse.Namespace) -> int:
             f"{r['replicas']:>8} {r['calls_per_s']:>9} {r['median_ms']:>10} {r['p99_ms']:>8} {r['errors']:>7}  "
             f"{r['rss_mib_per_replica']}"
         )
+    print("\ncores kept busy during each run, and replica CPU per call:")
+    for r in rows:
+        busy = ", ".join(f"{name} {value}" for name, value in r["cores_busy"].items())
+        print(f"  {r['replicas']} replica(s): {busy}; {r['replica_cpu_ms_per_call']} ms per call")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=2))
