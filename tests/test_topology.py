@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class Topology:
         )
 
 
-def replica_env(fake_url: str, keys: str, replica: str) -> dict[str, str]:
+def replica_env(fake_url: str, keys: str, replica: str, **extra: str) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -67,11 +68,11 @@ def replica_env(fake_url: str, keys: str, replica: str) -> dict[str, str]:
         "CLICKSEND_BASE_URL": fake_url,
         "CLICKSEND_USERNAME": USERNAME,
         "CLICKSEND_API_KEY": API_KEY,
-        "CLICKSEND_CONFIRM_SENDS": "true",
         "CLICKSEND_MCP_STATE_KEYS": keys,
         "CLICKSEND_MCP_REPLICA_ID": replica,
         "CLICKSEND_RETRIES": "0",
         "CLICKSEND_MCP_LOG_LEVEL": "warning",
+        **extra,
     }
 
 
@@ -113,6 +114,13 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 @pytest.fixture(scope="module")
 def topology() -> Iterator[Topology]:
+    with running_topology(CLICKSEND_CONFIRM_SENDS="true") as running:
+        yield running
+
+
+@contextmanager
+def running_topology(**extra_env: str) -> Iterator[Topology]:
+    """nginx on a free loopback port in front of three replicas (their settings plus `extra_env`), and the fake."""
     binary = nginx_binary()
     fake = FakeClickSend()
     with LoopbackServer(fake) as upstream, tempfile.TemporaryDirectory(prefix="clicksend-topology-") as tmp:
@@ -123,7 +131,7 @@ def topology() -> Iterator[Topology]:
         nginx: subprocess.Popen[bytes] | None = None
         try:
             for index, port in enumerate(ports, start=1):
-                env = replica_env(upstream.base_url, STATE_KEY, f"replica-{index}")
+                env = replica_env(upstream.base_url, STATE_KEY, f"replica-{index}", **extra_env)
                 topology.replicas[port] = start_replica(port, env, workdir)
             for port, process in topology.replicas.items():
                 wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
@@ -205,7 +213,8 @@ async def test_a_confirmation_whose_second_leg_lands_on_another_replica_succeeds
 
 async def test_state_sealed_with_a_key_the_replicas_do_not_hold_is_refused(topology: Topology, tmp_path: Path) -> None:
     port = free_port()
-    outsider = start_replica(port, replica_env(topology.fake_url, ROTATED_OUT, "outsider"), tmp_path)
+    env = replica_env(topology.fake_url, ROTATED_OUT, "outsider", CLICKSEND_CONFIRM_SENDS="true")
+    outsider = start_replica(port, env, tmp_path)
     arguments = {"messages": [{"to": TEST_NUMBER, "body": "sealed with a rotated-out key"}]}
     try:
         wait_healthy(f"http://127.0.0.1:{port}/healthz", outsider)
