@@ -20,7 +20,8 @@ from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import HttpResponse, TransportFailure
 from .observe import CallObserver, NoObserver
-from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .redaction import Redactor
+from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Narrowing, Selection
 
@@ -53,7 +54,7 @@ class PreparedCall:
     send: CheckedSend | None = None
     started: float = field(default_factory=time.perf_counter)
     backend: BackendConfig | None = field(default=None, repr=False)  # where it goes: the configured or tenant's
-    redactor: results.Redactor | None = field(default=None, repr=False)
+    redactor: Redactor | None = field(default=None, repr=False)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
     clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
     body_bytes: int | None = None  # the raw answer's size, to skip measuring small results
@@ -99,7 +100,7 @@ class Dispatcher:
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
         self._secrets = [*backend.secrets, *extra_secrets]
-        self.redactor = results.Redactor(self._secrets)
+        self.redactor = Redactor(self._secrets)
         # Multi-tenant mode: no stored credentials; every call must bring its tenant's backend (CallScope).
         self.tenants = tenants
         self.observer: CallObserver = observer or NoObserver()
@@ -168,7 +169,10 @@ class Dispatcher:
             return prepared
         args = dict(arguments or {})
         prepared.arguments = args
-        size = results.json_size(args)
+        try:
+            size = results.json_size(args)
+        except ValueError:  # an integer too long to print: the checks below name it
+            size = 0
         if size > self.max_argument_bytes:
             prepared.outcome = results.invalid_arguments(
                 [f"arguments: {size} bytes is more than the {self.max_argument_bytes} this server accepts"]
@@ -191,7 +195,7 @@ class Dispatcher:
             if prepared.send is not None:
                 # The lists are looked up in the account the send will use (a per-call Maton connection).
                 await self._check_list_sizes(prepared, prepared.request.headers)
-        except PathValueError as exc:
+        except RequestValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
@@ -209,7 +213,7 @@ class Dispatcher:
             prepared.outcome = results.refused(code, message)
             return
         prepared.backend = scope.backend
-        prepared.redactor = results.Redactor([*self._secrets, *scope.backend.secrets])
+        prepared.redactor = Redactor([*self._secrets, *scope.backend.secrets])
 
     def _backend(self, prepared: PreparedCall | None) -> BackendConfig:
         return prepared.backend if prepared is not None and prepared.backend is not None else self.backend
@@ -342,6 +346,9 @@ class Dispatcher:
         backend = self._backend(prepared)
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        lookup = (
+            results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
+        )
         attempts = 0
 
         async def attempt() -> HttpResponse:
@@ -356,19 +363,36 @@ class Dispatcher:
         try:
             response = await send_with_retries(attempt, idempotent=idempotent, policy=self.retry)
         except TransportFailure as failure:
-            if send is not None:
-                return results.send_failure(failure, tool.guard, send.tag)
+            if lookup is not None:
+                return results.send_failure(failure, lookup)
             return results.from_transport_failure(failure)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
+            if lookup is not None:  # the request may have left before the failure
+                return results.outcome_unknown("The server failed while sending", lookup)
             return results.internal_error()
         finally:
             if attempts > 1:
                 self.observer.retried(backend.name, attempts - 1)
-        if measure and prepared is not None:
-            prepared.clean_body = not (prepared.redactor or self.redactor).could_leak(response.body)
-            prepared.body_bytes = len(response.body)
-        return backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        try:
+            if measure and prepared is not None:
+                prepared.clean_body = not (prepared.redactor or self.redactor).could_leak(response.body)
+                prepared.body_bytes = len(response.body)
+            uncertain = results.uncertain_send_answer(response) if lookup is not None else None
+            if lookup is not None and uncertain is not None:
+                return results.outcome_unknown(uncertain, lookup, http_code=response.status)
+            return backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        except Exception:  # the answer arrived: for a send, whatever it said, it may have gone out
+            log.exception("call tool=%s: the answer could not be read", tool.name)
+            if measure and prepared is not None:
+                prepared.clean_body = False
+            if lookup is not None:
+                return results.outcome_unknown(
+                    f"The send was answered with HTTP {response.status} in a form the server could not read",
+                    lookup,
+                    http_code=response.status,
+                )
+            return results.internal_error()
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
@@ -382,7 +406,7 @@ class Dispatcher:
             return None
         try:
             request = build_request(price_tool, arguments)
-        except PathValueError:
+        except RequestValueError:
             return None
         return await self._send(price_tool, request, None, prepared)
 
