@@ -101,6 +101,9 @@ async def test_two_tenants_at_once_never_see_each_others_account(accounts: Any, 
                 process.terminate()
         logs = b"".join(logged).decode(errors="replace")
         assert "call tool=CLICKSEND_CREATE_SMS_SEND" in logs
+        for user in (ALICE, BOB):
+            fingerprint = read_tenant({"x-clicksend-username": user[0], "x-clicksend-api-key": user[1]}).fingerprint
+            assert f"tenant={fingerprint[:12]}" in logs
     for name, histories in seen.items():
         assert len(histories) == 3
         for bodies in histories:

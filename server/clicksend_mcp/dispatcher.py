@@ -319,14 +319,18 @@ class Dispatcher:
             "error_code": result.get("error_code"),
             "duration_ms": round((time.perf_counter() - prepared.started) * 1000, 1),
         }
+        tenant = f" tenant={backend.tenant[:12]}" if backend.tenant else ""
+        if tenant:
+            fields["tenant"] = backend.tenant[:12]  # the fingerprint's start: names the tenant, reveals nothing
         # Arguments may hold personal data (numbers, message text): never logged above debug.
         log.info(
-            "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f",
+            "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f%s",
             fields["tool"],
             fields["backend"],
             fields["http"],
             fields["error_code"] or "-",
             fields["duration_ms"],
+            tenant,
             extra={"fields": fields},
         )
         if log.isEnabledFor(logging.DEBUG):
