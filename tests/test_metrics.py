@@ -60,7 +60,7 @@ async def test_metrics_count_calls_errors_refusals_latency_and_spend_behind_the_
             ):
                 await client.call_tool(SEND, {"messages": [{"to": TEST_NUMBER, "body": "counted"}]})
                 await client.call_tool(SEND, {"messages": [{"to": TEST_NUMBER}]})  # no body: refused
-                await client.call_tool("CLICKSEND_GET_LISTS2", {"list_id": 987654321})  # 404
+                await client.call_tool("CLICKSEND_DELETE_SMS_TEMPLATES", {"template_id": 987654321})  # 404
                 await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
             async with httpx2.AsyncClient(timeout=30) as anonymous:
                 assert (await anonymous.get(f"{base}/metrics")).status_code == 401
@@ -72,7 +72,7 @@ async def test_metrics_count_calls_errors_refusals_latency_and_spend_behind_the_
     found = samples(text)
     assert value(found, "clicksend_mcp_calls_total", tool=SEND, outcome="success", backend="direct") == 1
     assert value(found, "clicksend_mcp_calls_total", tool=SEND, outcome="refused") == 1
-    assert value(found, "clicksend_mcp_calls_total", tool="CLICKSEND_GET_LISTS2", outcome="error") == 1
+    assert value(found, "clicksend_mcp_calls_total", tool="CLICKSEND_DELETE_SMS_TEMPLATES", outcome="error") == 1
     assert value(found, "clicksend_mcp_errors_total", error_code="NOT_FOUND") == 1
     assert value(found, "clicksend_mcp_refusals_total", reason="INVALID_ARGUMENTS") == 1
     assert value(found, "clicksend_mcp_upstream_seconds_count", backend="direct") == 3

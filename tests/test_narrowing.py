@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from clicksend_mcp.selection import DEFAULT_TOOLSETS
+from clicksend_mcp.assembly import load_tools
 from fake_clicksend import TEST_NUMBER, FakeClickSend, LoopbackServer
 from test_e2e import direct_env, served
 
@@ -49,6 +49,16 @@ async def listed_and_called(
     return tools, outcome
 
 
+def unserved_toolset(served: set[str]) -> tuple[str, str]:
+    """A toolset none of whose tools this server serves, and one of its tools."""
+    tools = load_tools()
+    by_set: dict[str, list[str]] = {}
+    for name, tool in tools.items():
+        by_set.setdefault(tool.spec.toolset, []).append(name)
+    toolset = next(t for t, names in sorted(by_set.items()) if not set(names) & served)
+    return toolset, sorted(by_set[toolset])[0]
+
+
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_narrowing_headers_only_ever_remove_tools(fake_on_loopback: Any, mode: str) -> None:
     fake, server = fake_on_loopback
@@ -58,17 +68,15 @@ async def test_narrowing_headers_only_ever_remove_tools(fake_on_loopback: Any, m
         assert sms and set(sms) < set(everything)
         assert SEND in sms and ACCOUNT not in sms
         # A toolset the operator did not enable stays hidden: a header cannot widen.
-        voice, refused = await listed_and_called(
-            base, {"X-MCP-Toolsets": "voice"}, ("CLICKSEND_CREATE_VOICE_SEND", {}), mode=mode
-        )
-        assert voice == {}
+        hidden_set, hidden_tool = unserved_toolset(set(everything))
+        hidden, refused = await listed_and_called(base, {"X-MCP-Toolsets": hidden_set}, (hidden_tool, {}), mode=mode)
+        assert hidden == {}
         assert isinstance(refused, MCPError)
         one, _ = await listed_and_called(base, {"X-MCP-Tools": ACCOUNT}, mode=mode)
         assert set(one) == {ACCOUNT}
         both, _ = await listed_and_called(base, {"X-MCP-Toolsets": "contacts", "X-MCP-Tools": ACCOUNT}, mode=mode)
         assert ACCOUNT in both and SEND not in both and len(both) > 1
     assert fake.requests == []
-    assert set(DEFAULT_TOOLSETS) >= {"sms", "contacts"}
 
 
 async def test_a_read_only_request_cannot_call_a_send(fake_on_loopback: Any) -> None:
@@ -114,9 +122,24 @@ async def test_an_unreadable_read_only_header_is_an_error_naming_it(fake_on_loop
 async def test_discovery_search_sees_only_the_narrowed_tools(fake_on_loopback: Any) -> None:
     _, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_DISCOVERY": "true"}
+    search = "CLICKSEND_SEARCH_TOOLS"
+
+    def names(result: Any) -> list[str]:
+        return [t["name"] for t in result.structured_content["data"]["tools"]]
+
     async with served("http", env) as base:
-        _, found = await listed_and_called(
-            base, {"X-MCP-Toolsets": "account"}, ("CLICKSEND_SEARCH_TOOLS", {"query": "send sms", "limit": 50})
+        _, everything = await listed_and_called(base, {}, (search, {"query": "send sms", "limit": 50}))
+        _, narrowed = await listed_and_called(
+            base, {"X-MCP-Toolsets": "account"}, (search, {"query": "send sms", "limit": 50})
         )
-    names = [t["name"] for t in found.structured_content["data"]["tools"]]
-    assert names and SEND not in names
+        _, account = await listed_and_called(
+            base, {"X-MCP-Toolsets": "account"}, (search, {"query": "account", "limit": 50})
+        )
+        _, refused = await listed_and_called(
+            base, {"X-MCP-Toolsets": "account"}, ("CLICKSEND_DESCRIBE_TOOL", {"name": SEND})
+        )
+    assert SEND in names(everything)
+    assert SEND not in names(narrowed)
+    assert ACCOUNT in names(account)
+    assert refused.structured_content["error_code"] == "UNKNOWN_TOOL"
+    assert "X-MCP-Toolsets" in refused.structured_content["error"]
