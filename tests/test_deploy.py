@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from clicksend_mcp import cli
+from clicksend_mcp.settings import Settings, env_name
 from nginx_process import check_config, main_config, nginx_binary, render_deploy_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_the_deployment_runs_three_hardened_replicas_with_probes_and_limits() ->
 
 def test_the_deployment_sets_only_settings_the_server_reads() -> None:
     (container,) = by_kind("Deployment", "clicksend-mcp")["spec"]["template"]["spec"]["containers"]
-    known = set(cli._ENV_NAMES.values()) | {"CLICKSEND_MCP_CACHE_DIR", "POD_IP"}
+    known = {env_name(name) for name in Settings.model_fields} | {"CLICKSEND_MCP_CACHE_DIR", "POD_IP"}
     assert {e["name"] for e in container["env"]} <= known
 
 

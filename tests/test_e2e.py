@@ -6,12 +6,10 @@ The server runs as its own process; ClickSend is the fake on 127.0.0.1, so every
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -19,6 +17,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
+from console import console_script, run_cli
 from fake_clicksend import (
     API_KEY,
     MATON_CONNECTION,
@@ -35,13 +34,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 SEND = "CLICKSEND_CREATE_SMS_SEND"
 HISTORY = "CLICKSEND_GET_SMS_HISTORY"
 TIMEOUT = 60
-
-
-def console_script() -> str:
-    found = shutil.which("clicksend-mcp", path=str(Path(sys.executable).parent)) or shutil.which("clicksend-mcp")
-    if not found:
-        pytest.fail("the clicksend-mcp console script is not installed: pip install -e '.[test]'")
-    return found
 
 
 def direct_env(base_url: str) -> dict[str, str]:
@@ -202,17 +194,6 @@ async def test_healthz_answers_without_touching_clicksend(
             response = await http.get(f"{base}/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
     assert fake.requests == []
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [console_script(), *args],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 def test_without_credentials_the_server_refuses_and_says_what_to_set() -> None:
