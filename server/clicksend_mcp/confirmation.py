@@ -22,8 +22,8 @@ from mcp.shared.exceptions import MCPError, NoBackChannelError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .dispatcher import Dispatcher, PreparedCall, Progress
-from .tenancy import TenantHeaderError, read_tenant
 from .send_summary import send_summary
+from .tenancy import TenantHeaderError, read_tenant
 
 CONFIRM_SCHEMA: dict[str, Any] = {
     "type": "object",
