@@ -92,7 +92,7 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
                     options.metrics_app,
                     host=options.host,
                     port=options.metrics_port,
-                    log_level="warning",  # "Uvicorn running on" belongs to the MCP port alone
+                    log_level=options.log_level,
                     log_config=None,
                     lifespan="off",
                 )
