@@ -136,3 +136,47 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+class AccountsFake:
+    """Several ClickSend accounts behind one address, each with its own state: a request goes to the account its
+    credentials name (Basic username, or the Maton bearer key); anything else gets ClickSend's 401.
+
+    `requests` records every request that arrived, whichever account answered it."""
+
+    def __init__(self, accounts: dict[str, FakeClickSend], bearer: dict[str, str] | None = None) -> None:
+        self.accounts = accounts  # Basic username -> its fake
+        self.bearer = bearer or {}  # Maton key -> the username whose account it reaches
+        self.requests: list[tuple[str, str, str]] = []  # (method, path, account or "")
+
+    def _account(self, headers: dict[str, str]) -> str:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            return self.bearer.get(token.strip(), "")
+        if scheme.lower() == "basic":
+            import base64
+            import binascii
+
+            try:
+                username = base64.b64decode(token.strip(), validate=True).decode().partition(":")[0]
+            except (binascii.Error, UnicodeDecodeError):
+                return ""
+            return username if username in self.accounts else ""
+        return ""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        account = self._account(headers)
+        self.requests.append((scope["method"], scope["path"], account))
+        if not account:
+            body = json.dumps(
+                {"http_code": 401, "response_code": "INVALID_CREDENTIALS", "response_msg": "Unknown", "data": None}
+            )
+            await send(
+                {"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"application/json")]}
+            )
+            await send({"type": "http.response.body", "body": body.encode()})
+            return
+        await self.accounts[account](scope, receive, send)

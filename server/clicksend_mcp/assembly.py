@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends import BACKENDS, BackendConfig, build_backend, toolsets_of
+from .backends.tenants import build_tenant_backends
 from .clock import Clock
 from .compiler import MATON_CONNECTION_PARAM, CompiledTool, compile_tools, with_param
 from .dispatcher import Dispatcher
@@ -38,7 +39,14 @@ def build_dispatcher(
 ) -> Dispatcher:
     """A dispatcher for the settings' backend. `sandbox_app`/`asgi_app` replace the network (tests)."""
     tools = tools if tools is not None else load_tools(settings)
-    backend = build_backend(settings, sandbox_app=sandbox_app, asgi_app=asgi_app)
+    tenants = None
+    if settings.multi_tenant:
+        # No stored credentials: each call brings its tenant's backend; this one only names what is served (the
+        # dispatcher refuses a call that brings no tenant before anything could be sent).
+        tenants = build_tenant_backends(settings, asgi_app=asgi_app)
+        backend = tenants.placeholder
+    else:
+        backend = build_backend(settings, sandbox_app=sandbox_app, asgi_app=asgi_app)
     selection = selection_of(settings, backend.name)
     selection.validate(tools)
     if settings.maton_connection_arg:
@@ -57,9 +65,11 @@ def build_dispatcher(
         max_result_bytes=settings.max_result_bytes,
         max_argument_bytes=settings.max_argument_bytes,
         extra_secrets=[
-            s.get_secret_value() for s in (settings.auth_token, settings.ledger_key, settings.database_url) if s
+            *(s.get_secret_value() for s in (settings.auth_token, settings.ledger_key, settings.database_url) if s),
+            *settings.state_key_ring(),
         ],
         ledger=build_ledger(settings, backend, clock=clock),
+        tenants=tenants,
     )
     if not dispatcher.tools:
         served = sorted({t.spec.toolset for t in tools.values() if backend.serves(t.spec.api)})

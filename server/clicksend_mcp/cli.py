@@ -62,10 +62,12 @@ class Flag:
 _SWITCH = {"action": "store_true"}
 GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS = "general", "backend", "serving", "selection", "guardrails"
 LEDGER = "ledger"
+HOSTING = "hosting"
 _GROUP_TITLES = {
     GENERAL: "general",
     BACKEND: "where calls go",
     SERVING: "serving over SSE or streamable HTTP",
+    HOSTING: "hosting many users on many replicas (HTTP transports)",
     SELECTION: "what the agent sees",
     GUARDRAILS: "guardrails on sends",
     LEDGER: "the send ledger, budgets and limits",
@@ -121,6 +123,35 @@ FLAGS: tuple[Flag, ...] = (
         "allowed_origins",
         "Origin headers to accept (default: loopback origins when bound to loopback)",
         {"metavar": "ORIGINS"},
+    ),
+    Flag(
+        HOSTING,
+        "multi_tenant",
+        "hold no ClickSend credentials: each request sends X-ClickSend-Username + X-ClickSend-Api-Key, "
+        "or X-Maton-Api-Key (+ X-Maton-Connection)",
+        _SWITCH,
+    ),
+    Flag(HOSTING, "oauth_issuer", "accept JWT access tokens from this OAuth issuer", {"metavar": "URL"}),
+    Flag(HOSTING, "oauth_audience", "this server's public URL, the tokens' required audience", {"metavar": "URL"}),
+    Flag(HOSTING, "oauth_required_scope", "a scope every access token must carry", {"metavar": "SCOPE"}),
+    Flag(
+        HOSTING,
+        "oauth_jwks_url",
+        "the issuer's JWKS (default: from the issuer's metadata document)",
+        {"metavar": "URL"},
+    ),
+    Flag(
+        HOSTING,
+        "replica_id",
+        "this replica's name, put on handshake-era session ids so a proxy can pin them",
+        {"metavar": "ID"},
+    ),
+    Flag(HOSTING, "metrics", "serve Prometheus metrics at /metrics behind the same access control", _SWITCH),
+    Flag(
+        HOSTING,
+        "metrics_port",
+        "serve /metrics on this port instead, without access control (for the scraper only)",
+        {"type": int, "metavar": "PORT"},
     ),
     Flag(
         SERVING,
@@ -187,7 +218,7 @@ FLAGS: tuple[Flag, ...] = (
 )
 # Which flags each command takes; with no command the server is served, so the top level takes them all.
 _COMMAND_GROUPS = {
-    "serve": (GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS, LEDGER),
+    "serve": (GENERAL, BACKEND, SERVING, HOSTING, SELECTION, GUARDRAILS, LEDGER),
     "tools": (GENERAL, BACKEND, SELECTION),  # the list is what the configured backend serves
     "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS, LEDGER),
     "doctor": (GENERAL, BACKEND),
@@ -199,6 +230,7 @@ credentials (environment variables only, so they never show in the process list)
   CLICKSEND_USERNAME, CLICKSEND_API_KEY   ClickSend's API username and key (direct backend)
   MATON_API_KEY, MATON_CONNECTION         a Maton API key, and optionally which connection (maton backend)
   SKILLBOSS_API_KEY                       a SkillBoss API Hub key (skillboss backend)
+  CLICKSEND_MCP_STATE_KEYS                keys sealing confirmations, shared by every replica (first seals)
 
 The backend is chosen automatically: direct when both ClickSend variables are set, else maton when
 MATON_API_KEY is set, else skillboss when SKILLBOSS_API_KEY is set. --backend sandbox needs no account:
@@ -494,7 +526,14 @@ async def start(dispatcher: Any) -> bool:
 
 async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | None) -> int:
     from .app import build_server
-    from .transports.serving import build_http_app, closing, serve_http, serve_options, serve_workers
+    from .transports.serving import (
+        attach_metrics,
+        build_http_app,
+        closing,
+        serve_http,
+        serve_options,
+        serve_workers,
+    )
     from .transports.stdio import run_stdio
 
     if not await start(dispatcher):
@@ -502,13 +541,14 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
         if listener is not None:
             listener.close()
         return EXIT_USAGE
-    server = build_server(dispatcher, discovery=settings.discovery)
+    metrics = attach_metrics(dispatcher, settings)
+    server = build_server(dispatcher, discovery=settings.discovery, state_keys=settings.state_key_ring())
     log.info(
         "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",
         __version__,
         len(dispatcher.tools),
         " behind discovery" if settings.discovery else "",
-        dispatcher.backend.name,
+        "per-request (multi-tenant)" if dispatcher.tenants is not None else dispatcher.backend.name,
         settings.transport,
     )
     async with closing(dispatcher):
@@ -523,5 +563,7 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
             # The parent only supervises: each worker builds its own dispatcher from the environment.
             await dispatcher.aclose()
             return await serve_workers(settings, listener)
-        await serve_http(build_http_app(server, settings), dispatcher, serve_options(settings, listener))
+        await serve_http(
+            build_http_app(server, settings, metrics), dispatcher, serve_options(settings, listener, metrics)
+        )
     return 0

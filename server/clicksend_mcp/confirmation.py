@@ -7,19 +7,23 @@ unaskable means not sent.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
-from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity, authenticated_principal
 from mcp.shared.exceptions import MCPError, NoBackChannelError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .dispatcher import Dispatcher, PreparedCall, Progress
 from .send_summary import send_summary
+from .tenancy import TenantHeaderError, read_tenant
 
 CONFIRM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -30,11 +34,30 @@ CONFIRM_SCHEMA: dict[str, Any] = {
 }
 
 
-def seal_request_state(server: Server[Any], audience: str) -> None:
+def seal_request_state(server: Server[Any], audience: str, keys: Sequence[str] = ()) -> None:
     """Seal the multi-round-trip state of the 2026-07-28 era (the confirmation's binding) so clients cannot forge it.
 
-    The key is per process: the second leg of a confirmation must reach the same process as the first."""
-    server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=audience))
+    With `keys` (CLICKSEND_MCP_STATE_KEYS, shared by every replica) the second leg of a confirmation may reach any
+    replica: the first key seals, every key opens, so a key can be rotated in and out. Without them the key is
+    this process's own, and the second leg must come back to it. Either way the state is bound to the caller."""
+    ring: list[str | bytes] = list(keys) or [os.urandom(32)]
+    security = RequestStateSecurity(keys=ring, bind_principal=caller_principal)
+    server.middleware.append(RequestStateBoundary(security, default_audience=audience))
+
+
+def caller_principal(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    """Who a confirmation belongs to: the OAuth principal and, in multi-tenant mode, the tenant's fingerprint, so
+    one tenant's confirmation can never be answered with another tenant's credentials."""
+    parts: list[str] = []
+    oauth = authenticated_principal(ctx)
+    if oauth is not None:
+        parts.append(oauth)
+    headers = getattr(ctx.request, "headers", None)
+    if headers is not None:
+        # No tenant: a single-tenant server, or a call the dispatcher refuses anyway.
+        with contextlib.suppress(TenantHeaderError):
+            parts.append("tenant:" + read_tenant(headers).fingerprint)
+    return "|".join(parts) or None
 
 
 def call_result(result: dict[str, Any]) -> types.CallToolResult:

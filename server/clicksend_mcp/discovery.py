@@ -8,7 +8,7 @@ from typing import Any
 
 from . import results
 from .compiler import CompiledTool
-from .dispatcher import Dispatcher, PreparedCall
+from .dispatcher import CallScope, Dispatcher, PreparedCall
 from .tool_reference import first_sentence
 
 SEARCH = "CLICKSEND_SEARCH_TOOLS"
@@ -187,9 +187,14 @@ def describe(tool: CompiledTool) -> dict[str, Any]:
     }
 
 
-async def handle(dispatcher: Dispatcher, meta: str, arguments: dict[str, Any]) -> dict[str, Any] | PreparedCall:
-    """One call of a discovery tool: a finished result, or a prepared call for the app to confirm and execute."""
-    tools = dispatcher.tools
+async def handle(
+    dispatcher: Dispatcher, meta: str, arguments: dict[str, Any], scope: CallScope | None = None
+) -> dict[str, Any] | PreparedCall:
+    """One call of a discovery tool: a finished result, or a prepared call for the app to confirm and execute.
+
+    `scope` is what the request brought (its tenant, its narrowing): search and call see only what it allows."""
+    scope = scope or CallScope()
+    tools = dispatcher.visible(scope.narrowing)
     if meta == SEARCH:
         query, toolset = arguments.get("query", ""), arguments.get("toolset")
         limit = arguments.get("limit", 10)
@@ -211,6 +216,9 @@ async def handle(dispatcher: Dispatcher, meta: str, arguments: dict[str, Any]) -
     if tool is None:
         hidden = dispatcher.selection.why_hidden(name, dispatcher.all_tools)
         return results.refused("UNKNOWN_TOOL", f"{hidden}; find tools with {SEARCH}")
+    if scope.narrowing is not None and not scope.narrowing.admits(tool):
+        hidden = scope.narrowing.why_hidden(name, dispatcher.all_tools)
+        return results.refused("UNKNOWN_TOOL", f"{hidden}; find tools with {SEARCH}")
     if meta == DESCRIBE:
         return results.ok(describe(tool))
     if meta == READ and not tool.read_only:
@@ -222,4 +230,4 @@ async def handle(dispatcher: Dispatcher, meta: str, arguments: dict[str, Any]) -
         return results.invalid_arguments(
             [f"arguments: expected an object with {name}'s arguments (see {DESCRIBE}), got {type(inner).__name__}"]
         )
-    return await dispatcher.prepare(name, inner)
+    return await dispatcher.prepare(name, inner, scope)

@@ -17,16 +17,18 @@ import anyio
 
 from . import results
 from .backends import BackendConfig, backends_serving
+from .backends.tenants import TenantBackends
 from .compiler import CompiledTool, object_keys
 from .fingerprints import Fingerprints
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
-from .http import TransportFailure
+from .http import HttpResponse, TransportFailure
 from .ledger import Ledger, SendPlan, refusal
+from .observe import CallObserver, NoObserver
 from .presentation import served
 from .redaction import Redactor
 from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
-from .selection import Selection
+from .selection import Narrowing, Selection
 from .shaping import shape
 from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
 
@@ -62,6 +64,8 @@ class PreparedCall:
     keep_empty: bool = True  # list tools drop null and empty item fields unless asked to keep them
     times_used: dict[str, str] = field(default_factory=dict)  # inputs given as text times -> the UTC time sent
     started: float = field(default_factory=time.perf_counter)
+    backend: BackendConfig | None = field(default=None, repr=False)  # where it goes: the configured or tenant's
+    redactor: Redactor | None = field(default=None, repr=False)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
     clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
     body_bytes: int | None = None  # the raw answer's size, to skip measuring small results
@@ -72,6 +76,16 @@ class PreparedCall:
         # A send the limits will refuse is not put to the person: admission refuses (and records) it at once.
         doomed = self.plan is not None and bool(self.plan.hits)
         return self.outcome is None and asks and not self.dry_run and not doomed
+
+
+@dataclass(frozen=True)
+class CallScope:
+    """What one request brings besides its arguments (from the transport): the tenant's backend in multi-tenant
+    mode, or why it has none; and a narrower selection of tools for this request only."""
+
+    backend: BackendConfig | None = None
+    refusal: tuple[str, str] | None = None  # (error_code, message): refuse before anything is sent
+    narrowing: Narrowing | None = None
 
 
 class Dispatcher:
@@ -87,6 +101,8 @@ class Dispatcher:
         max_argument_bytes: int = 4 * 1024 * 1024,
         extra_secrets: Iterable[str] = (),
         ledger: Ledger | None = None,
+        tenants: TenantBackends | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
@@ -103,8 +119,12 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
-        self.redactor = Redactor([*backend.secrets, *extra_secrets])
+        self._secrets = [*backend.secrets, *extra_secrets]
+        self.redactor = Redactor(self._secrets)
         self.ledger = ledger
+        # Multi-tenant mode: no stored credentials; every call must bring its tenant's backend (CallScope).
+        self.tenants = tenants
+        self.observer: CallObserver = observer or NoObserver()
         self._in_flight = 0
         self._idle: anyio.Event | None = None
         self._abandoned = False
@@ -127,21 +147,28 @@ class Dispatcher:
         for scope in list(self._waiting):
             scope.cancel()
 
-    def get(self, name: str) -> CompiledTool:
+    def get(self, name: str, narrowed: Narrowing | None = None) -> CompiledTool:
         tool = self.callable.get(name)
         if tool is None:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
+        if narrowed is not None and not narrowed.admits(tool):
+            raise UnknownToolError(name, narrowed.why_hidden(name, self.all_tools))
         return tool
 
-    def unsupported(self, name: str) -> dict[str, Any] | None:
+    def visible(self, narrowed: Narrowing | None = None) -> dict[str, CompiledTool]:
+        """The tools this request may see: the configured selection, narrowed by the request's own headers."""
+        return self.tools if narrowed is None else narrowed.apply(self.tools)
+
+    def unsupported(self, name: str, backend: BackendConfig | None = None) -> dict[str, Any] | None:
         """The NOT_SUPPORTED_BY_BACKEND result for a known tool this backend cannot run (naming those that can)."""
+        backend = backend or self.backend
         known = self.all_tools.get(name)
-        if known is None or self.backend.serves(known.spec.api):
+        if known is None or backend.serves(known.spec.api):
             return None
         serving = backends_serving(known.spec.api)
         return results.refused(
             "NOT_SUPPORTED_BY_BACKEND",
-            f"{name} is not available with the {self.backend.name} backend; it runs with the "
+            f"{name} is not available with the {backend.name} backend; it runs with the "
             f"{' or '.join(serving)} backend (choose it with --backend or CLICKSEND_BACKEND)",
         )
 
@@ -152,21 +179,28 @@ class Dispatcher:
         prepared = await self.prepare(name, arguments)
         return await self.execute(prepared, progress)
 
-    async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
-        unsupported = self.unsupported(name)
-        if unsupported is not None:
-            prepared = PreparedCall(self.all_tools[name], {})
-            prepared.outcome = unsupported
+    async def prepare(
+        self, name: str, arguments: Mapping[str, Any] | None, scope: CallScope | None = None
+    ) -> PreparedCall:
+        scope = scope or CallScope()
+        known = self.all_tools.get(name)
+        routed = scope.backend is not None or self.tenants is None  # else _route refuses it below
+        if known is not None and routed and not (scope.backend or self.backend).serves(known.spec.api):
+            prepared = PreparedCall(known, {})
+            prepared.outcome = self.unsupported(name, scope.backend)
             return prepared
-        tool = self.get(name)
+        tool = self.get(name, scope.narrowing)
+        prepared = PreparedCall(tool, {})
+        self._route(prepared, scope)
+        if prepared.outcome is not None:
+            return prepared
         if arguments is not None and not isinstance(arguments, Mapping):
-            prepared = PreparedCall(tool, {})
             prepared.outcome = results.invalid_arguments(
                 [f"arguments: expected an object{object_keys(tool.input_schema)}, got {type(arguments).__name__}"]
             )
             return prepared
         args = dict(arguments or {})
-        prepared = PreparedCall(tool, args)
+        prepared.arguments = args
         try:
             size = results.json_size(args)
         except ValueError:  # an integer too long to print: the checks below name it
@@ -217,7 +251,7 @@ class Dispatcher:
             prepared.request = build_request(tool, args)
             if prepared.send is not None:
                 # The lists are looked up in the account the send will use (a per-call Maton connection).
-                await self._check_list_sizes(prepared.send, prepared.request.headers)
+                await self._check_list_sizes(prepared, prepared.request.headers)
         except RequestValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
@@ -241,11 +275,28 @@ class Dispatcher:
             log.exception("ledger check failed for tool=%s", prepared.tool.name)
             return _ledger_unavailable()
 
+    def _route(self, prepared: PreparedCall, scope: CallScope) -> None:
+        """Which backend the call uses. In multi-tenant mode a call without its tenant's credentials is refused
+        here, before anything could be sent."""
+        if self.tenants is None:
+            prepared.backend = self.backend
+            return
+        if scope.backend is None:
+            code, message = scope.refusal or ("MISSING_CREDENTIALS", "this server holds no ClickSend credentials")
+            prepared.backend = self.backend
+            prepared.outcome = results.refused(code, message)
+            return
+        prepared.backend = scope.backend
+        prepared.redactor = Redactor([*self._secrets, *scope.backend.secrets])
+
+    def _backend(self, prepared: PreparedCall | None) -> BackendConfig:
+        return prepared.backend if prepared is not None and prepared.backend is not None else self.backend
+
     def confirmation_text(self, prepared: PreparedCall) -> str:
         """What the person is asked before a call that is not a ClickSend send: a tool that cuts something off
         (spec `confirm`), or a send through another provider (its recipients and what it sends)."""
         spec = prepared.tool.spec
-        lines = [f"Confirm: {spec.title} (through the {self.backend.name} backend)."]
+        lines = [f"Confirm: {spec.title} (through the {self._backend(prepared).name} backend)."]
         if spec.confirm is not None:
             message = spec.confirm.message
             for key, value in prepared.arguments.items():
@@ -259,15 +310,17 @@ class Dispatcher:
                 lines.append("With: " + (text if len(text) <= 300 else text[:300] + "..."))
         return "\n".join(lines)
 
-    async def _check_list_sizes(self, send: CheckedSend, headers: tuple[tuple[str, str], ...] = ()) -> None:
+    async def _check_list_sizes(self, prepared: PreparedCall, headers: tuple[tuple[str, str], ...] = ()) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
+        send = prepared.send
+        assert send is not None
         if not send.list_ids:
             return
         lists = iter(r for r in send.recipients if r.kind == "list")
         for list_id, recipient in zip(send.list_ids, lists, strict=True):
             try:
                 request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id), headers=headers)
-                response = await self.backend.send("clicksend", request)
+                response = await self._backend(prepared).send("clicksend", request)
             except (TransportFailure, PathValueError):
                 raise GuardrailError(
                     "REFUSED", f"{recipient.where}: could not check the size of list {list_id}"
@@ -285,10 +338,12 @@ class Dispatcher:
 
     async def execute(self, prepared: PreparedCall, progress: Progress | None = None) -> dict[str, Any]:
         self._in_flight += 1
+        self.observer.call_started()
         try:
             return await self._execute(prepared, progress)
         finally:
             self._in_flight -= 1
+            self.observer.call_ended()
             if self._in_flight == 0 and self._idle is not None:
                 self._idle.set()
                 self._idle = None
@@ -306,7 +361,7 @@ class Dispatcher:
         elif prepared.plan is not None:
             return await self._send_recorded(prepared)
         else:
-            result = await self._send(tool, prepared.request, prepared.send, prepared)
+            result = await self._send(tool, prepared.request, prepared.send, prepared, measure=True)
         return self._finish(prepared, result)
 
     async def _local(self, prepared: PreparedCall) -> dict[str, Any]:
@@ -373,34 +428,45 @@ class Dispatcher:
                 result["warnings"] = [*result.get("warnings", []), *notes]
         if tool.untrusted and result.get("successful"):
             results.mark_untrusted(result, tool.untrusted)
-        if self.backend.is_sandbox:
+        backend = self._backend(prepared)
+        redactor = prepared.redactor or self.redactor
+        if backend.is_sandbox:
             result["sandbox"] = True
         if not prepared.clean_body:
-            result = self.redactor.value(result)
+            result = redactor.value(result)
         # A result is its answer's data plus a few short fields: far under the cap, it need not be measured.
         if prepared.body_bytes is None or prepared.body_bytes * 2 + 4096 > self.max_result_bytes:
             result = results.cap_size(result, self.max_result_bytes)
+        self.observer.call_finished(
+            tool.name,
+            backend.name,
+            backend.tenant,
+            result,
+            sent=prepared.send is not None and not prepared.dry_run,
+        )
         fields = {
             "tool": tool.name,
-            "backend": self.backend.name,
+            "backend": backend.name,
             "http": result.get("http_code"),
             "error_code": result.get("error_code"),
             "duration_ms": round((time.perf_counter() - prepared.started) * 1000, 1),
         }
+        tenant = f" tenant={backend.tenant[:12]}" if backend.tenant else ""
+        if tenant:
+            fields["tenant"] = backend.tenant[:12]  # the fingerprint's start: names the tenant, reveals nothing
         # Arguments may hold personal data (numbers, message text): never logged above debug.
         log.info(
-            "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f",
+            "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f%s",
             fields["tool"],
             fields["backend"],
             fields["http"],
             fields["error_code"] or "-",
             fields["duration_ms"],
+            tenant,
             extra={"fields": fields},
         )
         if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "call tool=%s arguments=%s", tool.name, results.json_text(self.redactor.value(prepared.arguments))
-            )
+            log.debug("call tool=%s arguments=%s", tool.name, results.json_text(redactor.value(prepared.arguments)))
         return result
 
     async def _send(
@@ -409,23 +475,35 @@ class Dispatcher:
         request: HttpRequest | None,
         send: CheckedSend | None,
         prepared: PreparedCall | None = None,
+        *,
+        measure: bool = False,  # the call's own answer (not a quote or one page of many): note if it is clean
     ) -> dict[str, Any]:
         assert request is not None
+        backend = self._backend(prepared)
         # Reads and idempotent writes are retried on transient failures; a send or a spend only if it provably never
         # left (a repeated campaign update could move its send time, a repeated purchase charges twice).
         idempotent = tool.spec.annotations.idempotent and tool.guard is None
         lookup = (
             results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
         )
+        attempts = 0
+
+        async def attempt() -> HttpResponse:
+            nonlocal attempts
+            attempts += 1
+            started = time.perf_counter()
+            try:
+                return await backend.send(tool.spec.api, request)
+            finally:
+                self.observer.upstream_answered(backend.name, time.perf_counter() - started)
+
         try:
             if self._abandoned:
                 raise TransportFailure("network", False, "the server is shutting down and sent nothing")
             with anyio.CancelScope() as waiting:
                 self._waiting.add(waiting)
                 try:
-                    response = await send_with_retries(
-                        lambda: self.backend.send(tool.spec.api, request), idempotent=idempotent, policy=self.retry
-                    )
+                    response = await send_with_retries(attempt, idempotent=idempotent, policy=self.retry)
                 finally:
                     self._waiting.discard(waiting)
             if waiting.cancelled_caught:
@@ -439,17 +517,20 @@ class Dispatcher:
             if lookup is not None:  # the request may have left before the failure
                 return results.outcome_unknown("The server failed while sending", lookup)
             return results.internal_error()
+        finally:
+            if attempts > 1:
+                self.observer.retried(backend.name, attempts - 1)
         try:
-            if prepared is not None:
-                prepared.clean_body = not self.redactor.could_leak(response.body)
+            if measure and prepared is not None:
+                prepared.clean_body = not (prepared.redactor or self.redactor).could_leak(response.body)
                 prepared.body_bytes = len(response.body)
             uncertain = results.uncertain_send_answer(response) if lookup is not None else None
             if lookup is not None and uncertain is not None:
                 return results.outcome_unknown(uncertain, lookup, http_code=response.status)
-            return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+            return backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
         except Exception:  # the answer arrived: for a send, whatever it said, it may have gone out
             log.exception("call tool=%s: the answer could not be read", tool.name)
-            if prepared is not None:
+            if measure and prepared is not None:
                 prepared.clean_body = False
             if lookup is not None:
                 return results.outcome_unknown(
@@ -482,7 +563,7 @@ class Dispatcher:
             request = build_request(price_tool, arguments)
         except RequestValueError:
             return None
-        return await self._send(price_tool, request, None)
+        return await self._send(price_tool, request, None, prepared)
 
     async def _dry_run(self, prepared: PreparedCall) -> dict[str, Any]:
         assert prepared.request is not None
@@ -512,6 +593,8 @@ class Dispatcher:
     async def aclose(self) -> None:
         try:
             await self.backend.aclose()
+            if self.tenants is not None:
+                await self.tenants.aclose()
         finally:
             if self.ledger is not None:
                 await self.ledger.close()
@@ -527,7 +610,7 @@ class Dispatcher:
         last_page: int | None = None
         while True:
             args["page"] = page
-            result = await self._send(tool, build_request(tool, args), None)
+            result = await self._send(tool, build_request(tool, args), None, prepared)
             if not result["successful"]:
                 if first is None:
                     return result

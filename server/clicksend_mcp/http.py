@@ -46,6 +46,16 @@ class Timeouts:
     total: float = 30.0  # the whole attempt: a server that drips bytes slowly cannot hold a call forever
 
 
+def _merged(own: dict[str, str] | None, per_call: Any) -> dict[str, str]:
+    """This request's headers: the call's own (e.g. its Maton connection) over the tenant's defaults; the tenant's
+    Authorization always (a call's arguments never choose whose account is used)."""
+    merged = dict(own or {})
+    for name, value in dict(per_call or {}).items():
+        if name.lower() != "authorization" or "authorization" not in {k.lower() for k in merged}:
+            merged[name] = value
+    return merged
+
+
 def basic_token(username: str, api_key: str) -> str:
     return base64.b64encode(f"{username}:{api_key}".encode()).decode("ascii")
 
@@ -82,23 +92,24 @@ class ClickSendHttp:
             self._client = self._make_client()
         return self._client
 
-    async def send(self, request: HttpRequest) -> HttpResponse:
+    async def send(self, request: HttpRequest, headers: dict[str, str] | None = None) -> HttpResponse:
+        """One attempt. `headers` are this request's own (a tenant's credentials): sent once, never kept."""
         # The path is relative ("sms/send", not "/sms/send") so it joins onto the base URL's /v3 prefix.
         url = request.path.lstrip("/")
         try:
             with anyio.fail_after(self.timeouts.total):
-                return await self._send(request, url)
+                return await self._send(request, url, headers)
         except TimeoutError:
             raise TransportFailure("timeout", True, f"{self.service} did not finish answering in time") from None
 
-    async def _send(self, request: HttpRequest, url: str) -> HttpResponse:
+    async def _send(self, request: HttpRequest, url: str, headers: dict[str, str] | None) -> HttpResponse:
         try:
             async with self.client.stream(
                 request.method,
                 url,
                 params=list(request.query) or None,
                 json=request.json_body,
-                headers=dict(request.headers) or None,
+                headers=_merged(headers, request.headers) or None,
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
@@ -130,3 +141,19 @@ class ClickSendHttp:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+async def fetch_json(url: str, timeout: float = 10.0) -> Any:
+    """GET a small JSON document (an OAuth issuer's metadata or JWKS). Raises TransportFailure or ValueError."""
+    try:
+        async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+            response = await client.get(url, headers={"Accept": "application/json", "User-Agent": USER_AGENT})
+    except httpx2.TimeoutException:
+        raise TransportFailure("timeout", False, f"{url} did not answer in time") from None
+    except httpx2.TransportError:
+        raise TransportFailure("network", False, f"could not fetch {url}") from None
+    if response.status_code != 200:
+        raise ValueError(f"{url} answered HTTP {response.status_code}")
+    if len(response.content) > 1024 * 1024:
+        raise ValueError(f"{url} answered more than 1 MB")
+    return response.json()

@@ -141,3 +141,64 @@ def closest(name: str, names: Iterable[str], limit: int = 3) -> list[str]:
     if key in known:
         return [key]
     return difflib.get_close_matches(key, known, n=limit, cutoff=0.6)
+
+
+TOOLSETS_HEADER = "x-mcp-toolsets"
+TOOLS_HEADER = "x-mcp-tools"
+READ_ONLY_HEADER = "x-mcp-read-only"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class NarrowingError(ValueError):
+    """A narrowing header the server cannot read; the message names the header."""
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """One request's own narrowing of the served tools (X-MCP-Toolsets, X-MCP-Tools, X-MCP-Read-Only).
+
+    It is applied on top of the operator's selection and can only remove tools: a name it gives that the server
+    does not serve stays hidden. With both toolsets and tools, a tool in either is kept."""
+
+    toolsets: frozenset[str] | None = None
+    tools: frozenset[str] | None = None
+    read_only: bool = False
+
+    def admits(self, tool: CompiledTool) -> bool:
+        if self.toolsets is not None or self.tools is not None:
+            named = (self.toolsets is not None and tool.spec.toolset in self.toolsets) or (
+                self.tools is not None and tool.name in self.tools
+            )
+            if not named:
+                return False
+        return tool.read_only or not self.read_only
+
+    def apply(self, tools: Mapping[str, CompiledTool]) -> dict[str, CompiledTool]:
+        return {name: tool for name, tool in tools.items() if self.admits(tool)}
+
+    def why_hidden(self, name: str, tools: Mapping[str, CompiledTool]) -> str:
+        tool = tools.get(name)
+        if tool is not None and self.read_only and not tool.read_only:
+            return f"{name} changes things in ClickSend and this request is read-only (X-MCP-Read-Only)"
+        return f"{name} is not in this request's selection (X-MCP-Toolsets / X-MCP-Tools)"
+
+
+def read_narrowing(headers: Mapping[str, str]) -> Narrowing | None:
+    """The request's narrowing from its headers (names lower-case), or None when it sends none."""
+    toolsets = headers.get(TOOLSETS_HEADER)
+    tools = headers.get(TOOLS_HEADER)
+    read_only = headers.get(READ_ONLY_HEADER)
+    if toolsets is None and tools is None and read_only is None:
+        return None
+    flag = (read_only or "").strip().lower()
+    if flag not in _TRUE | _FALSE:
+        raise NarrowingError("X-MCP-Read-Only: expected true or false")
+    sets = frozenset(split_names(toolsets)) if toolsets is not None else None
+    if sets is not None and ALL in sets:
+        sets = None  # "all" of what the server serves: no narrowing by toolset
+    return Narrowing(
+        toolsets=sets,
+        tools=frozenset(split_names(tools)) if tools is not None else None,
+        read_only=flag in _TRUE,
+    )

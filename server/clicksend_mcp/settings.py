@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -147,6 +148,24 @@ class Settings(BaseModel):
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias=_env("log_format", "CLICKSEND_MCP_LOG_FORMAT")
     )
+    # Hosting: many tenants, OAuth, shared state, metrics.
+    multi_tenant: bool = Field(default=False, validation_alias=_env("multi_tenant", "CLICKSEND_MCP_MULTI_TENANT"))
+    oauth_issuer: str | None = Field(default=None, validation_alias=_env("oauth_issuer", "CLICKSEND_MCP_OAUTH_ISSUER"))
+    oauth_audience: str | None = Field(
+        default=None, validation_alias=_env("oauth_audience", "CLICKSEND_MCP_OAUTH_AUDIENCE")
+    )
+    oauth_required_scope: str | None = Field(
+        default=None, validation_alias=_env("oauth_required_scope", "CLICKSEND_MCP_OAUTH_REQUIRED_SCOPE")
+    )
+    oauth_jwks_url: str | None = Field(
+        default=None, validation_alias=_env("oauth_jwks_url", "CLICKSEND_MCP_OAUTH_JWKS_URL")
+    )
+    state_keys: SecretStr | None = Field(default=None, validation_alias=_env("state_keys", "CLICKSEND_MCP_STATE_KEYS"))
+    replica_id: str | None = Field(default=None, validation_alias=_env("replica_id", "CLICKSEND_MCP_REPLICA_ID"))
+    metrics: bool = Field(default=False, validation_alias=_env("metrics", "CLICKSEND_MCP_METRICS"))
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias=_env("metrics_port", "CLICKSEND_MCP_METRICS_PORT")
+    )
     specs_dir: str | None = Field(default=None, validation_alias=_env("specs_dir", "CLICKSEND_SPECS_DIR"))
     # The sandbox's state in a JSON file, kept between runs (unset: in memory, gone when the process ends).
     sandbox_state: str | None = Field(default=None, validation_alias=_env("sandbox_state", "CLICKSEND_SANDBOX_STATE"))
@@ -258,6 +277,11 @@ class Settings(BaseModel):
         "auth_token",
         "database_url",
         "ledger_key",
+        "oauth_issuer",
+        "oauth_audience",
+        "oauth_required_scope",
+        "oauth_jwks_url",
+        "state_keys",
         "sandbox_state",
         mode="before",
     )
@@ -265,12 +289,57 @@ class Settings(BaseModel):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("clicksend_base_url", "maton_base_url", "maton_ctrl_base_url", "skillboss_base_url")
+    @field_validator(
+        "clicksend_base_url",
+        "maton_base_url",
+        "maton_ctrl_base_url",
+        "skillboss_base_url",
+        "oauth_issuer",
+        "oauth_audience",
+        "oauth_jwks_url",
+    )
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("state_keys")
+    @classmethod
+    def _state_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        keys = [k.strip() for k in value.get_secret_value().split(",") if k.strip()]
+        if not keys:
+            return None
+        short = [str(i + 1) for i, k in enumerate(keys) if len(k) < 32]
+        if short:
+            raise ValueError(
+                f"key(s) {', '.join(short)} are shorter than 32 characters; generate each with: "
+                'python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+        if len(set(keys)) != len(keys):
+            raise ValueError("the same key is listed twice")
+        return SecretStr(",".join(keys))
+
+    @field_validator("replica_id")
+    @classmethod
+    def _replica_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9.:-]{1,64}", value.strip()):
+            raise ValueError("expected 1-64 letters, digits, '.', ':' or '-' (e.g. the pod IP)")
+        return value.strip()
+
+    def state_key_ring(self) -> list[str]:
+        """CLICKSEND_MCP_STATE_KEYS as a list: the first seals, every one opens (rotation)."""
+        return self.state_keys.get_secret_value().split(",") if self.state_keys else []
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return self.oauth_issuer is not None
 
     @field_validator(
         "clicksend_username",
@@ -295,18 +364,49 @@ class Settings(BaseModel):
 
     def check_http_exposure(self) -> None:
         """Serving HTTP beyond loopback needs an access token: otherwise anyone who can reach it can send SMS."""
+        if (self.oauth_issuer is None) != (self.oauth_audience is None):
+            raise ConfigError(
+                "OAuth needs both --oauth-issuer (CLICKSEND_MCP_OAUTH_ISSUER, the authorization server) and "
+                "--oauth-audience (CLICKSEND_MCP_OAUTH_AUDIENCE, this server's public URL, e.g. https://mcp.example.com/mcp)"
+            )
         if self.transport == "stdio":
+            if self.multi_tenant or self.oauth_enabled:
+                raise ConfigError("--multi-tenant and OAuth serve HTTP clients: use --transport http (or sse)")
             if self.workers > 1:
                 raise ConfigError("--workers (CLICKSEND_MCP_WORKERS) needs an HTTP transport (--transport http or sse)")
             return
         token = self.auth_token.get_secret_value() if self.auth_token else None
         if token is not None and len(token) < 16:
             raise ConfigError("CLICKSEND_MCP_AUTH_TOKEN must be at least 16 characters (use a random value)")
-        if self.host not in ("127.0.0.1", "localhost", "::1") and token is None:
+        if self.host not in ("127.0.0.1", "localhost", "::1") and token is None and not self.oauth_enabled:
             raise ConfigError(
                 f"binding {self.host} exposes the server beyond this machine: set an access token with "
-                "--auth-token or CLICKSEND_MCP_AUTH_TOKEN (clients send it as 'Authorization: Bearer <token>')"
+                "--auth-token or CLICKSEND_MCP_AUTH_TOKEN (clients send it as 'Authorization: Bearer <token>'), "
+                "or OAuth with --oauth-issuer and --oauth-audience"
             )
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ConfigError("--metrics-port must differ from --port (metrics are served on a port of their own)")
+        if self.multi_tenant:
+            stored = [
+                name
+                for name, value in (
+                    ("CLICKSEND_USERNAME", self.clicksend_username),
+                    ("CLICKSEND_API_KEY", self.clicksend_api_key),
+                    ("MATON_API_KEY", self.maton_api_key),
+                    ("MATON_CONNECTION", self.maton_connection),
+                    ("SKILLBOSS_API_KEY", self.skillboss_api_key),
+                )
+                if value is not None
+            ]
+            if stored:
+                raise ConfigError(
+                    f"--multi-tenant holds no ClickSend credentials, but {', '.join(stored)} is set: unset it "
+                    "(each request brings its own credentials in headers)"
+                )
+            if self.backend is not None:
+                raise ConfigError(
+                    "--multi-tenant picks the backend per request from its headers: drop --backend/CLICKSEND_BACKEND"
+                )
 
     def resolved_backend(self) -> Backend:
         """The backend to use: the explicit choice, else the first whose credentials are set, in this order:

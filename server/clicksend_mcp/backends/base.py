@@ -30,6 +30,10 @@ class BackendConfig:
     apis: Mapping[str, ClickSendHttp] = field(default_factory=dict)
     normalizers: Mapping[str, Normalizer] = field(default_factory=dict)
     toolsets: tuple[str, ...] = ()  # its own toolsets, served by default along with the usual ones
+    # Multi-tenant mode: headers per API sent with every request (the tenant's credentials; its clients hold none),
+    # and the tenant's fingerprint.
+    headers: Mapping[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    tenant: str | None = None
 
     def __post_init__(self) -> None:
         if not self.apis:
@@ -43,7 +47,7 @@ class BackendConfig:
         return api in self.apis
 
     async def send(self, api: str, request: HttpRequest) -> HttpResponse:
-        return await self.apis[api].send(request)
+        return await self.apis[api].send(request, self.headers.get(api))
 
     def normalize(self, api: str, response: HttpResponse, *, unwrap: bool) -> dict[str, Any]:
         return self.normalizers.get(api, clicksend_normalizer)(response, unwrap)

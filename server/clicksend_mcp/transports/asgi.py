@@ -16,7 +16,10 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from .access import SDK_SECURITY, BearerTokenGate, HostOriginGate, HostRules, host_rules
+from .access import SDK_SECURITY, BearerTokenGate, HostOriginGate, HostRules, host_rules, oauth_gate
+from .affinity import SessionAffinity
+from .metrics import Metrics
+from .oauth import OAuthConfig
 from .sessions import SessionQuota
 
 SERVER_NAME = "clicksend-mcp"
@@ -29,6 +32,9 @@ class HttpOptions:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
+    oauth: OAuthConfig | None = None
+    metrics: Metrics | None = None  # served at /metrics behind the same access control
+    replica_id: str | None = None  # marks handshake-era session ids so a proxy can pin them (affinity.py)
     session_idle_timeout: float = 300.0
     max_sessions: int = 1000
     max_sessions_per_client: int = 100
@@ -43,15 +49,32 @@ async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "server": SERVER_NAME, "version": __version__, "pid": os.getpid()})
 
 
-def _gated(app: Starlette, options: HttpOptions) -> Any:
-    """Outermost first: Host/Origin (exact), then the bearer token, then the per-client session cap, then the app."""
+def _extra_routes(options: HttpOptions) -> list[Route]:
+    routes = [Route("/healthz", _healthz, methods=["GET"])]
+    if options.metrics is not None:
+        routes.append(Route("/metrics", options.metrics.endpoint, methods=["GET"]))
+    return routes
+
+
+def metrics_app(metrics: Metrics) -> Starlette:
+    """/metrics alone, for --metrics-port (a port only the cluster's scraper reaches)."""
+    return Starlette(routes=[Route("/metrics", metrics.endpoint, methods=["GET"]), Route("/healthz", _healthz)])
+
+
+def _gated(app: Any, options: HttpOptions) -> Any:
+    """Outermost first: Host/Origin (exact), then the bearer token or OAuth, then the per-client session cap, then
+    the app."""
     quota = SessionQuota(
         app,
         per_client=options.max_sessions_per_client,
         idle_timeout=options.session_idle_timeout,
         handshake_versions=frozenset(HANDSHAKE_PROTOCOL_VERSIONS),
     )
-    gated: Any = BearerTokenGate(quota, options.auth_token) if options.auth_token else quota
+    gated: Any
+    if options.oauth is not None:
+        gated = oauth_gate(quota, options.oauth, options.auth_token)
+    else:
+        gated = BearerTokenGate(quota, options.auth_token) if options.auth_token else quota
     rules = options.host_rules
     return HostOriginGate(gated, rules) if rules is not None else gated
 
@@ -75,7 +98,7 @@ def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
 
     app = Starlette(
         routes=[
-            Route("/healthz", _healthz, methods=["GET"]),
+            *_extra_routes(options),
             Route("/sse", _SseEndpoint(), methods=["GET"]),
             Mount("/messages/", app=sse.handle_post_message),
         ]
@@ -93,6 +116,7 @@ def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
         session_idle_timeout=options.session_idle_timeout,
         max_sessions=options.max_sessions,
         max_request_body_size=options.max_body_bytes,
-        custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
+        custom_starlette_routes=_extra_routes(options),
     )
-    return _gated(app, options)
+    marked = SessionAffinity(app, options.replica_id) if options.replica_id else app
+    return _gated(marked, options)

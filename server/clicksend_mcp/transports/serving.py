@@ -40,6 +40,8 @@ class ServeOptions:
     port: int
     log_level: str = "info"
     shutdown_grace: float = 30.0
+    metrics_app: Any = None  # served on metrics_port beside the main app
+    metrics_port: int | None = None
     header_timeout: float = 10.0
     max_connections: int = 1000
     listener: socket.socket | None = None  # bound by bind_listener; uvicorn binds host:port itself when None
@@ -72,10 +74,22 @@ def bind_listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_http_app(server: Any, settings: Settings) -> Any:
+def attach_metrics(dispatcher: Dispatcher, settings: Settings) -> Any:
+    """The Prometheus metrics of this process (--metrics or --metrics-port), fed by the dispatcher; or None."""
+    if not (settings.metrics or settings.metrics_port):
+        return None
+    from .metrics import Metrics
+
+    metrics = Metrics()
+    dispatcher.observer = metrics
+    return metrics
+
+
+def build_http_app(server: Any, settings: Settings, metrics: Any = None) -> Any:
     """The ASGI app of the settings' HTTP transport (SSE or streamable HTTP) around an MCP server."""
     from ..selection import split_names
     from .asgi import HttpOptions, http_app, sse_app
+    from .oauth import OAuthConfig
 
     options = HttpOptions(
         host=settings.host,
@@ -86,11 +100,23 @@ def build_http_app(server: Any, settings: Settings) -> Any:
         session_idle_timeout=settings.session_idle_timeout,
         max_sessions=settings.max_sessions,
         max_sessions_per_client=settings.max_sessions_per_client,
+        oauth=OAuthConfig(
+            issuer=settings.oauth_issuer,
+            audience=settings.oauth_audience or "",
+            required_scope=settings.oauth_required_scope,
+            jwks_url=settings.oauth_jwks_url,
+        )
+        if settings.oauth_issuer
+        else None,
+        metrics=metrics if metrics is not None and not settings.metrics_port else None,
+        replica_id=settings.replica_id,
     )
     return sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
 
 
-def serve_options(settings: Settings, listener: socket.socket | None = None) -> ServeOptions:
+def serve_options(settings: Settings, listener: socket.socket | None = None, metrics: Any = None) -> ServeOptions:
+    from .asgi import metrics_app
+
     return ServeOptions(
         host=settings.host,
         port=listener.getsockname()[1] if listener is not None else settings.port,
@@ -99,6 +125,8 @@ def serve_options(settings: Settings, listener: socket.socket | None = None) -> 
         header_timeout=settings.header_timeout,
         max_connections=settings.max_connections,
         listener=listener,
+        metrics_app=metrics_app(metrics) if metrics is not None and settings.metrics_port else None,
+        metrics_port=settings.metrics_port,
     )
 
 
@@ -135,7 +163,29 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
     hold_streams_on_shutdown()
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, dispatcher, lambda: server.should_exit, options.shutdown_grace)
-        await server.serve(sockets=[options.listener] if options.listener is not None else None)
+        sockets = [options.listener] if options.listener is not None else None
+        if options.metrics_app is not None and options.metrics_port is not None:
+            side = uvicorn.Server(
+                uvicorn.Config(
+                    options.metrics_app,
+                    host=options.host,
+                    port=options.metrics_port,
+                    log_level=options.log_level,
+                    log_config=None,
+                    lifespan="off",
+                )
+            )
+            # The main server owns the signals; this one stops when it does.
+            side.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+            tg.start_soon(side.serve)
+            # Listening on the metrics port before the main port: once MCP answers, so does /metrics.
+            with anyio.fail_after(10):
+                while not side.started:
+                    await anyio.sleep(0.01)
+            await server.serve(sockets=sockets)
+            side.should_exit = True
+        else:
+            await server.serve(sockets=sockets)
         tg.cancel_scope.cancel()
 
 
@@ -266,14 +316,16 @@ def worker_main(fd: int) -> int:
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
     dispatcher = build_dispatcher(settings)
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
-    app = build_http_app(build_server(dispatcher, discovery=settings.discovery), settings)
+    metrics = attach_metrics(dispatcher, settings)
+    server = build_server(dispatcher, discovery=settings.discovery, state_keys=settings.state_key_ring())
+    app = build_http_app(server, settings, metrics)
     sock = socket.socket(fileno=fd)
     log.info("worker %d serving", os.getpid())
 
     async def run() -> None:
         async with closing(dispatcher), anyio.create_task_group() as tg:
             tg.start_soon(stop_with_parent, os.getppid())
-            await serve_http(app, dispatcher, serve_options(settings, listener=sock))
+            await serve_http(app, dispatcher, serve_options(settings, listener=sock, metrics=metrics))
             tg.cancel_scope.cancel()
 
     anyio.run(run)

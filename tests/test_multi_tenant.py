@@ -1,0 +1,254 @@
+"""Multi-tenant mode: the server holds no ClickSend credentials; each request brings its own, for that request only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from clicksend_mcp.sandbox import SandboxAuth
+from clicksend_mcp.settings import ConfigError, Settings
+from clicksend_mcp.tenancy import TenantHeaderError, read_tenant
+from fake_clicksend import TEST_NUMBER, AccountsFake, FakeClickSend, LoopbackServer
+from test_e2e import served
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+SEND = "CLICKSEND_CREATE_SMS_SEND"
+HISTORY = "CLICKSEND_SMS_HISTORY_GET"
+ALICE = ("alice", "ALICE-KEY-1f0e2d3c4b5a69788796a5b4")
+BOB = ("bob", "BOB-KEY-9a8b7c6d5e4f30211203f4e5")
+CAROL_MATON = "carol-maton-key-55aa66bb77cc88dd"
+
+
+@pytest.fixture
+def accounts() -> Iterator[tuple[AccountsFake, LoopbackServer]]:
+    fake = AccountsFake(
+        {
+            "alice": FakeClickSend(auth=SandboxAuth(basic=ALICE)),
+            "bob": FakeClickSend(auth=SandboxAuth(basic=BOB)),
+            "carol": FakeClickSend(auth=SandboxAuth(bearer=CAROL_MATON)),
+        },
+        bearer={CAROL_MATON: "carol"},
+    )
+    with LoopbackServer(fake) as server:
+        yield fake, server
+
+
+def tenant_env(base_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "CLICKSEND_MCP_MULTI_TENANT": "true",
+        "CLICKSEND_BASE_URL": base_url,
+        "MATON_BASE_URL": base_url,
+        "CLICKSEND_MCP_LOG_LEVEL": "debug",
+        **extra,
+    }
+
+
+def direct_headers(user: tuple[str, str]) -> dict[str, str]:
+    return {"X-ClickSend-Username": user[0], "X-ClickSend-Api-Key": user[1]}
+
+
+async def send_and_read(url: str, headers: dict[str, str], body: str, mode: str) -> tuple[str, list[str]]:
+    """Send one SMS as this tenant and read its history: (the message id, the bodies its history holds)."""
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,  # type: ignore[arg-type]
+    ):
+        sent = await client.call_tool(SEND, {"messages": [{"to": TEST_NUMBER, "body": body}]})
+        assert sent.structured_content is not None and sent.structured_content["successful"] is True, sent
+        message_id = sent.structured_content["data"]["messages"][0]["message_id"]
+        history = await client.call_tool(HISTORY, {"limit": 100})
+        assert history.structured_content is not None and history.structured_content["successful"] is True
+        return message_id, [m["body"] for m in history.structured_content["data"]["data"]]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_two_tenants_at_once_never_see_each_others_account(accounts: Any, mode: str) -> None:
+    fake, server = accounts
+    async with served("http", tenant_env(server.base_url), keep_process=True) as (base, process):
+        seen: dict[str, list[list[str]]] = {"alice": [], "bob": [], "carol": []}
+        who = {
+            "alice": direct_headers(ALICE),
+            "bob": direct_headers(BOB),
+            "carol": {"X-Maton-Api-Key": CAROL_MATON},
+        }
+
+        async def tenant(name: str, round_: int) -> None:
+            _, bodies = await send_and_read(f"{base}/mcp", who[name], f"{name} round {round_}", mode)
+            seen[name].append(bodies)
+
+        logged: list[bytes] = []
+
+        async def drain_logs() -> None:  # debug logs fill the pipe otherwise, and the server would block
+            assert process.stderr is not None
+            async for chunk in process.stderr:
+                logged.append(chunk)
+
+        with anyio.fail_after(90):
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(drain_logs)
+                async with anyio.create_task_group() as tg:
+                    for round_ in range(3):
+                        for name in who:
+                            tg.start_soon(tenant, name, round_)
+                process.terminate()
+        logs = b"".join(logged).decode(errors="replace")
+        assert "call tool=CLICKSEND_CREATE_SMS_SEND" in logs
+        for user in (ALICE, BOB):
+            fingerprint = read_tenant({"x-clicksend-username": user[0], "x-clicksend-api-key": user[1]}).fingerprint
+            assert f"tenant={fingerprint[:12]}" in logs
+    for name, histories in seen.items():
+        assert len(histories) == 3
+        for bodies in histories:
+            assert bodies and all(b.startswith(name + " ") for b in bodies), (name, bodies)
+    # Each account's state holds only its own tenant's sends, and every request reached ClickSend as a tenant.
+    assert {account for _, _, account in fake.requests} == {"alice", "bob", "carol"}
+    for account in fake.accounts.values():
+        assert len(account.sent("POST", "/v3/sms/send")) == 3
+        for request in account.requests:
+            assert request.headers["authorization"].split()[0] in ("Basic", "Bearer")
+    for secret in (ALICE[1], BOB[1], CAROL_MATON):
+        assert secret not in logs
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, "X-ClickSend-Username and X-ClickSend-Api-Key"),
+        ({"X-ClickSend-Username": "alice"}, "X-ClickSend-Api-Key is missing"),
+        ({"X-ClickSend-Api-Key": ALICE[1]}, "X-ClickSend-Username is missing"),
+        ({"X-Maton-Connection": "c0ffee"}, "X-Maton-Connection needs X-Maton-Api-Key"),
+        ({**direct_headers(ALICE), "X-Maton-Api-Key": CAROL_MATON}, "not both"),
+        ({"X-ClickSend-Username": "alice", "X-ClickSend-Api-Key": "tab\there-0123456789"}, "printable ASCII"),
+        ({"X-ClickSend-Username": "al:ice", "X-ClickSend-Api-Key": ALICE[1]}, "must not contain ':'"),
+    ],
+)
+async def test_a_call_without_good_credential_headers_is_refused_before_anything_is_sent(
+    accounts: Any, headers: dict[str, str], expected: str
+) -> None:
+    fake, server = accounts
+    async with served("http", tenant_env(server.base_url)) as base:
+        with anyio.fail_after(60):
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client,
+            ):
+                listed = await client.list_tools()  # listing needs no credentials: nothing goes upstream
+                assert SEND in {t.name for t in listed.tools}
+                result = await client.call_tool(SEND, {"messages": [{"to": TEST_NUMBER, "body": "hi"}]})
+    assert result.is_error is True
+    assert result.structured_content is not None
+    assert result.structured_content["error_code"] in ("MISSING_CREDENTIALS", "INVALID_CREDENTIALS_HEADER")
+    assert expected in result.structured_content["error"]
+    assert "Nothing was sent" in result.structured_content["error"]
+    for value in headers.values():
+        if len(value) > 8:
+            assert value not in json.dumps(result.structured_content)
+    assert fake.requests == []
+
+
+async def test_a_non_ascii_credential_header_is_refused_before_anything_is_sent(accounts: Any) -> None:
+    fake, server = accounts
+    headers = {"X-ClickSend-Username": "alïce".encode(), "X-ClickSend-Api-Key": ALICE[1].encode()}
+    async with served("http", tenant_env(server.base_url)) as base:
+        with anyio.fail_after(60):
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client,
+            ):
+                result = await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
+    assert result.structured_content is not None
+    assert result.structured_content["error_code"] == "INVALID_CREDENTIALS_HEADER"
+    assert "X-ClickSend-Username must be printable ASCII" in result.structured_content["error"]
+    assert fake.requests == []
+
+
+async def test_a_wrong_key_gets_clicksends_refusal_without_echoing_the_key(accounts: Any) -> None:
+    fake, server = accounts
+    wrong = {"X-ClickSend-Username": "alice", "X-ClickSend-Api-Key": "WRONG-KEY-00112233445566778899"}
+    async with served("http", tenant_env(server.base_url)) as base:
+        with anyio.fail_after(60):
+            async with (
+                httpx2.AsyncClient(headers=wrong, timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client,
+            ):
+                result = await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
+    assert result.structured_content is not None and result.structured_content["error_code"] == "UNAUTHORIZED"
+    assert "WRONG-KEY" not in json.dumps(result.structured_content)
+    assert len(fake.requests) == 1
+
+
+def test_multi_tenant_refuses_stored_credentials_and_stdio() -> None:
+    with pytest.raises(ConfigError, match="CLICKSEND_API_KEY"):
+        Settings(
+            multi_tenant=True, transport="http", clicksend_username="u", clicksend_api_key="k" * 20
+        ).check_http_exposure()
+    with pytest.raises(ConfigError, match="--transport http"):
+        Settings(multi_tenant=True, transport="stdio").check_http_exposure()
+    Settings(multi_tenant=True, transport="http").check_http_exposure()
+
+
+def test_the_fingerprint_names_the_tenant_without_its_key() -> None:
+    alice = read_tenant({"x-clicksend-username": "alice", "x-clicksend-api-key": ALICE[1]})
+    again = read_tenant({"x-clicksend-username": " alice ", "x-clicksend-api-key": ALICE[1]})
+    other = read_tenant({"x-clicksend-username": "alice", "x-clicksend-api-key": BOB[1]})
+    maton = read_tenant({"x-maton-api-key": CAROL_MATON, "x-maton-connection": "conn-1"})
+    assert alice.fingerprint == again.fingerprint != other.fingerprint
+    assert maton.backend == "maton" and maton.connection == "conn-1"
+    assert ALICE[1] not in repr(alice) and ALICE[1] not in alice.fingerprint
+    with pytest.raises(TenantHeaderError) as refused:
+        read_tenant({"x-clicksend-username": "alice", "x-clicksend-api-key": "k\x00ey-0123456789"})
+    assert "\x00" not in str(refused.value) and "0123456789" not in str(refused.value)
+
+
+async def test_one_tenants_confirmation_cannot_be_answered_with_another_tenants_credentials(accounts: Any) -> None:
+    import mcp_types as types
+    from mcp.shared.exceptions import MCPError
+
+    fake, server = accounts
+    arguments = {"messages": [{"to": TEST_NUMBER, "body": "asked as alice"}]}
+    accept = {"confirm_send": types.ElicitResult(action="accept", content={"confirm": True})}
+
+    async def never(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        raise AssertionError("the test answers the confirmation itself")
+
+    env = tenant_env(server.base_url, CLICKSEND_CONFIRM_SENDS="true", CLICKSEND_MCP_LOG_LEVEL="info")
+    async with served("http", env) as base:
+        with anyio.fail_after(60):
+            async with (
+                httpx2.AsyncClient(headers=direct_headers(ALICE), timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http), elicitation_callback=never) as alice,
+            ):
+                asked = await alice.session.call_tool(SEND, arguments, allow_input_required=True)
+            assert isinstance(asked, types.InputRequiredResult) and asked.request_state
+            async with (
+                httpx2.AsyncClient(headers=direct_headers(BOB), timeout=30) as http,
+                Client(streamable_http_client(f"{base}/mcp", http_client=http), elicitation_callback=never) as bob,
+            ):
+                await bob.list_tools()
+                try:
+                    await bob.call_tool(SEND, arguments, input_responses=accept, request_state=asked.request_state)
+                    refused: MCPError | None = None
+                except MCPError as exc:
+                    refused = exc
+    assert refused is not None and "Invalid or expired requestState" in str(refused)
+    assert all(not account.sent("POST", "/v3/sms/send") for account in fake.accounts.values())
+
+
+async def test_the_sse_transport_takes_the_tenant_from_each_posted_message(accounts: Any) -> None:
+    from mcp.client.sse import sse_client
+
+    fake, server = accounts
+    async with served("sse", tenant_env(server.base_url, CLICKSEND_MCP_LOG_LEVEL="info")) as base:
+        with anyio.fail_after(60):
+            async with Client(sse_client(f"{base}/sse", headers=direct_headers(BOB)), mode="legacy") as client:
+                result = await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
+    assert result.structured_content is not None and result.structured_content["successful"] is True
+    assert [account for _, _, account in fake.requests] == ["bob"]
