@@ -4,51 +4,50 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import pytest
 
+# Every variable under these prefixes is a setting (or a credential) of the server or of a backend it can use.
+# Tests clear them all, by prefix rather than by a list that goes stale, so a developer's shell cannot change a result.
+SETTINGS_PREFIXES = ("CLICKSEND_", "MATON_", "SKILLBOSS_")
 # The spec cache goes to a private folder: tests never read or write the developer's ~/.cache.
-os.environ.setdefault("CLICKSEND_MCP_CACHE_DIR", tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-"))
+CACHE_DIR = tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-")
 
-from clicksend_mcp.assembly import build_dispatcher, load_tools
-from clicksend_mcp.compiler import CompiledTool
-from clicksend_mcp.dispatcher import Dispatcher
-from clicksend_mcp.settings import Settings
-from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend
 
-_ENV = (
-    "CLICKSEND_BACKEND",
-    "CLICKSEND_USERNAME",
-    "CLICKSEND_API_KEY",
-    "CLICKSEND_BASE_URL",
-    "MATON_API_KEY",
-    "MATON_CONNECTION",
-    "MATON_BASE_URL",
-    "CLICKSEND_TIMEOUT",
-    "CLICKSEND_MCP_TRANSPORT",
-    "CLICKSEND_MCP_HOST",
-    "CLICKSEND_MCP_PORT",
-    "CLICKSEND_MCP_LOG_LEVEL",
-    "CLICKSEND_SPECS_DIR",
-    "CLICKSEND_TOOLSETS",
-    "CLICKSEND_TOOLS",
-    "CLICKSEND_EXCLUDE_TOOLS",
-    "CLICKSEND_READ_ONLY",
-    "CLICKSEND_DISCOVERY",
-    "CLICKSEND_MAX_RECIPIENTS",
-    "CLICKSEND_ALLOWED_COUNTRIES",
-    "CLICKSEND_TEST_NUMBERS_ONLY",
-    "CLICKSEND_CONFIRM_SENDS",
-    "CLICKSEND_MAX_RESULT_BYTES",
-)
+def _settings_variables(environ: Mapping[str, str]) -> list[str]:
+    return [name for name in environ if name.upper().startswith(SETTINGS_PREFIXES)]
+
+
+# Cleared at import as well as per test: module-level code (tool loading, hypothesis strategies) runs before fixtures.
+for _name in _settings_variables(os.environ):
+    del os.environ[_name]
+os.environ["CLICKSEND_MCP_CACHE_DIR"] = CACHE_DIR
+
+from clicksend_mcp.assembly import build_dispatcher, load_tools  # noqa: E402
+from clicksend_mcp.compiler import CompiledTool  # noqa: E402
+from clicksend_mcp.dispatcher import Dispatcher  # noqa: E402
+from clicksend_mcp.settings import Settings  # noqa: E402
+from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings read the environment: no test may see the developer's real credentials."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
+    """Settings read the environment: no test may see the developer's real credentials or settings."""
+    for name in _settings_variables(os.environ):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CLICKSEND_MCP_CACHE_DIR", CACHE_DIR)
+
+
+def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a server process a test spawns: PATH and HOME, the test cache, then `extra`.
+
+    Built from nothing rather than copied from os.environ, and checked by prefix, so no setting leaks in."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    env = {k: v for k, v in env.items() if not k.upper().startswith(SETTINGS_PREFIXES)}
+    env["CLICKSEND_MCP_CACHE_DIR"] = CACHE_DIR
+    env.update(extra or {})
+    return env
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ The server runs as its own process; ClickSend is the fake on 127.0.0.1, so every
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
+from conftest import subprocess_env
 from fake_clicksend import (
     API_KEY,
     MATON_CONNECTION,
@@ -66,7 +66,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", transport, "--port", str(port)],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env},
+        env=subprocess_env(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -94,7 +94,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
 
 
 def stdio_params(env: dict[str, str], *args: str) -> StdioServerParameters:
-    return StdioServerParameters(command=console_script(), args=list(args), env=env)
+    return StdioServerParameters(command=console_script(), args=list(args), env=subprocess_env(env))
 
 
 async def send_then_read_history(client: Client, fake: FakeClickSend | None) -> None:
@@ -207,7 +207,7 @@ async def test_healthz_answers_without_touching_clicksend(
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [console_script(), *args],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **(env or {})},
+        env=subprocess_env(env),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -251,6 +251,7 @@ def test_the_call_command_exits_nonzero_on_invalid_arguments() -> None:
 def test_python_dash_m_runs_the_same_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "clicksend_mcp", "--version"],
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

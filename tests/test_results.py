@@ -142,3 +142,33 @@ def test_json_escapes_cannot_hide_a_secret_from_the_check() -> None:
     redactor = Redactor(["SECRET-abc/def"])
     assert redactor.could_leak(b'{"note":"SECRET-abc\\/def"}')  # json.loads restores the slash
     assert redactor.could_leak(b'{"api\\u005fkey":"x"}')  # and the underscore
+
+
+def test_secret_named_keys_are_redacted_whatever_their_case() -> None:
+    redactor = Redactor([])
+    data = {
+        "API_KEY": "k1",
+        "Api_Key": "k2",
+        "apiKey": "k3",
+        "PASSWORD": "p1",
+        "Secret": "s1",
+        "nested": [{"Auth_Token": "t1", "ACCESS_TOKEN": "t2", "Refresh_Token": "t3"}],
+        "username": "bob",
+    }
+    redacted = redactor.value(data)
+    assert redacted == {
+        "API_KEY": "[REDACTED]",
+        "Api_Key": "[REDACTED]",
+        "apiKey": "[REDACTED]",
+        "PASSWORD": "[REDACTED]",
+        "Secret": "[REDACTED]",
+        "nested": [{"Auth_Token": "[REDACTED]", "ACCESS_TOKEN": "[REDACTED]", "Refresh_Token": "[REDACTED]"}],
+        "username": "bob",
+    }
+
+
+def test_a_secret_named_key_in_any_case_makes_a_body_need_the_walk() -> None:
+    redactor = Redactor([])
+    for key in ("API_KEY", "ApiKey", "PASSWORD", "Secret", "AUTH_TOKEN"):
+        assert redactor.could_leak(b'{"x":{"' + key.encode() + b'":"v"}}'), key
+    assert not redactor.could_leak(b'{"x":{"username":"v"}}')

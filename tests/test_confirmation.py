@@ -1,0 +1,116 @@
+"""A confirmation approves exactly the send it was asked for: never a forged one, never another call's, in either
+protocol era (inline elicitation in the handshake era, input_required with sealed request_state in 2026-07-28)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import mcp_types as types
+import pytest
+from mcp.shared.exceptions import MCPError
+
+from clicksend_mcp.compiler import CompiledTool
+from fake_clicksend import TEST_NUMBER, FakeClickSend
+from test_agent_fit import SEND, answering, connected, outcome, sms
+
+pytestmark = pytest.mark.anyio
+
+ACCEPT = types.ElicitResult(action="accept", content={"confirm": True})
+KEY = "confirm_send"  # the input request key the server asks under
+
+
+async def test_a_confirmation_the_server_never_asked_for_is_refused(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
+    # A 2026-07-28 client answers an input request that was never made: no request_state, an accepting answer.
+    async with connected(tools, fake, "auto", answering("accept"), confirm_sends=True) as client:
+        result = await client.session.call_tool(
+            SEND, sms(TEST_NUMBER, body="forged"), input_responses={KEY: ACCEPT}, allow_input_required=True
+        )
+    assert isinstance(result, types.CallToolResult)
+    refused = outcome(result)
+    assert refused["error_code"] == "NOT_CONFIRMED" and "does not match this send" in refused["error"]
+    assert fake.sent("POST", "/v3/sms/send") == []
+
+
+async def test_a_confirmation_for_one_send_does_not_approve_another(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
+    async with connected(tools, fake, "auto", answering("accept"), confirm_sends=True) as client:
+        asked = await client.session.call_tool(SEND, sms(TEST_NUMBER, body="the one asked"), allow_input_required=True)
+        assert isinstance(asked, types.InputRequiredResult) and asked.request_state
+        assert set(asked.input_requests or {}) == {KEY}
+        other = sms("+61422222222", body="a different send")
+        try:
+            replayed = await client.session.call_tool(
+                SEND, other, input_responses={KEY: ACCEPT}, request_state=asked.request_state, allow_input_required=True
+            )
+        except MCPError as refused_by_sdk:
+            # The SDK's sealed state is bound to the request it was issued for, and may refuse the replay itself.
+            assert "request" in str(refused_by_sdk).lower()
+        else:
+            assert isinstance(replayed, types.CallToolResult)
+            assert outcome(replayed)["error_code"] == "NOT_CONFIRMED"
+        # The confirmation still approves the send it was given for, exactly once.
+        confirmed = await client.session.call_tool(
+            SEND,
+            sms(TEST_NUMBER, body="the one asked"),
+            input_responses={KEY: ACCEPT},
+            request_state=asked.request_state,
+            allow_input_required=True,
+        )
+    assert isinstance(confirmed, types.CallToolResult) and outcome(confirmed)["successful"] is True
+    [sent] = fake.sent("POST", "/v3/sms/send")
+    assert sent.json["messages"][0]["body"] == "the one asked"
+
+
+async def test_a_forged_request_state_is_refused(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+    async with connected(tools, fake, "auto", answering("accept"), confirm_sends=True) as client:
+        with pytest.raises(MCPError):
+            await client.session.call_tool(
+                SEND,
+                sms(TEST_NUMBER),
+                input_responses={KEY: ACCEPT},
+                request_state="0" * 64,
+                allow_input_required=True,
+            )
+    assert fake.sent("POST", "/v3/sms/send") == []
+
+
+async def test_in_the_handshake_era_an_unasked_answer_is_ignored_and_the_person_is_asked(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
+    seen: list[str] = []
+    async with connected(tools, fake, "legacy", answering("decline", seen=seen), confirm_sends=True) as client:
+        result = outcome(
+            await client.session.call_tool(SEND, sms(TEST_NUMBER, body="ask me"), input_responses={KEY: ACCEPT})
+        )
+    assert result["error_code"] == "NOT_CONFIRMED" and "declined" in result["error"]
+    assert len(seen) == 1 and "ask me" in seen[0]
+    assert fake.sent("POST", "/v3/sms/send") == []
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_each_answer_approves_only_the_send_it_was_asked_about(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
+    # Two sends in flight at once; the person accepts the one about "yes" and declines the one about "no".
+    async def elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        accept = "Message: yes" in params.message
+        return types.ElicitResult(action="accept", content={"confirm": accept})
+
+    results: dict[str, dict[str, Any]] = {}
+    async with connected(tools, fake, mode, elicit, confirm_sends=True) as client:
+
+        async def send(body: str) -> None:
+            results[body] = outcome(await client.call_tool(SEND, sms(TEST_NUMBER, body=body)))
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(send, "yes")
+                tg.start_soon(send, "no")
+    assert results["yes"]["successful"] is True
+    assert results["no"]["error_code"] == "NOT_CONFIRMED"
+    [sent] = fake.sent("POST", "/v3/sms/send")
+    assert sent.json["messages"][0]["body"] == "yes"
