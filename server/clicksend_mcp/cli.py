@@ -273,8 +273,11 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
 
 
 async def _serve(dispatcher: Any, settings: Settings) -> int:
-    from .app import HttpOptions, build_server, closing, drain, hold_streams_on_shutdown, http_app, run_stdio, sse_app
+    from .app import build_server
     from .selection import split_names
+    from .transports.asgi import HttpOptions, http_app, sse_app
+    from .transports.serving import ServeOptions, closing, serve_http
+    from .transports.stdio import run_stdio
 
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
@@ -289,8 +292,6 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         if settings.transport == "stdio":
             await run_stdio(server)
             return 0
-        import uvicorn
-
         options = HttpOptions(
             host=settings.host,
             auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
@@ -301,20 +302,14 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
-        # On SIGTERM uvicorn stops accepting, lets in-flight calls finish (up to the grace period), then exits.
-        config = uvicorn.Config(
+        await serve_http(
             app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_grace),
+            dispatcher,
+            ServeOptions(
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                shutdown_grace=settings.shutdown_grace,
+            ),
         )
-        server_http = uvicorn.Server(config)
-        hold_streams_on_shutdown()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(drain, dispatcher, lambda: server_http.should_exit, settings.shutdown_grace)
-            await server_http.serve()
-            tg.cancel_scope.cancel()
     return 0

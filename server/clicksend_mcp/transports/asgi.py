@@ -1,0 +1,83 @@
+"""The ASGI apps of the HTTP transports: legacy SSE (/sse + /messages/) and streamable HTTP (/mcp), with /healthz."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.lowlevel.server import Server
+from mcp.server.sse import SseServerTransport
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from .. import __version__
+from .access import BearerTokenGate, transport_security
+
+SERVER_NAME = "clicksend-mcp"
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    host: str = "127.0.0.1"
+    auth_token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 4 * 1024 * 1024
+
+    @property
+    def security(self) -> TransportSecuritySettings | None:
+        return transport_security(self.host, self.allowed_hosts, self.allowed_origins)
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "server": SERVER_NAME, "version": __version__})
+
+
+def _gated(app: Starlette, options: HttpOptions) -> Any:
+    return BearerTokenGate(app, options.auth_token) if options.auth_token else app
+
+
+def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
+    """Legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages/?session_id=... carries requests."""
+    options = options or HttpOptions()
+    sse = SseServerTransport(
+        "/messages/", security_settings=options.security, max_request_body_size=options.max_body_bytes
+    )
+
+    async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with sse.connect_sse(scope, receive, send) as (read_stream, write_stream):
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+        except ValueError:
+            # connect_sse has already answered a request that failed host/origin validation.
+            return
+
+    class _SseEndpoint:
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await handle_sse(scope, receive, send)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", _healthz, methods=["GET"]),
+            Route("/sse", _SseEndpoint(), methods=["GET"]),
+            Mount("/messages/", app=sse.handle_post_message),
+        ]
+    )
+    return _gated(app, options)
+
+
+def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
+    """Streamable HTTP at /mcp, serving both protocol eras the SDK speaks."""
+    options = options or HttpOptions()
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        host=options.host,
+        transport_security=options.security,
+        max_request_body_size=options.max_body_bytes,
+        custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
+    )
+    return _gated(app, options)
