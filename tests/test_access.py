@@ -10,9 +10,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from clicksend_mcp.app import BearerTokenGate, HttpOptions, build_server, http_app, transport_security
+from clicksend_mcp.app import build_server
 from clicksend_mcp.assembly import build_dispatcher
 from clicksend_mcp.compiler import CompiledTool
+from clicksend_mcp.transports.access import BearerTokenGate, transport_security
+from clicksend_mcp.transports.asgi import HttpOptions, http_app
 from conftest import direct_settings
 from fake_clicksend import FakeClickSend
 
