@@ -172,3 +172,9 @@ def test_a_secret_named_key_in_any_case_makes_a_body_need_the_walk() -> None:
     for key in ("API_KEY", "ApiKey", "PASSWORD", "Secret", "AUTH_TOKEN"):
         assert redactor.could_leak(b'{"x":{"' + key.encode() + b'":"v"}}'), key
     assert not redactor.could_leak(b'{"x":{"username":"v"}}')
+
+
+def test_a_204_no_content_is_a_success_without_data() -> None:
+    # ClickSend's OpenAPI documents DELETE /senders/default-senders/{id} as 204 with no body.
+    result = answer(204, raw=b"")
+    assert result["successful"] is True and result["data"] is None and result["http_code"] == 204
