@@ -112,6 +112,16 @@ def test_the_checks_are_on_for_loopback_and_for_configured_names_only() -> None:
     configured = transport_security("0.0.0.0", allowed_origins=["https://app.example.com"])
     assert configured is not None and configured.enable_dns_rebinding_protection is True
     assert (configured.allowed_hosts, configured.allowed_origins) == ([], ["https://app.example.com"])
+    # Names configured on a loopback bind are served as well as the loopback names, not instead of them.
+    both = transport_security("127.0.0.1", ["mcp.example.com"], ["https://app.example.com"])
+    assert both is not None
+    assert set(both.allowed_hosts) == {"mcp.example.com", "127.0.0.1:*", "localhost:*", "[::1]:*"}
+    assert set(both.allowed_origins) == {
+        "https://app.example.com",
+        "http://127.0.0.1:*",
+        "http://localhost:*",
+        "http://[::1]:*",
+    }
     # A public bind with no names configured is guarded by the token, not by Host (any name may point at it).
     assert transport_security("0.0.0.0") is None
 
@@ -127,8 +137,14 @@ class Recorder:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.paths.append(scope["path"])
+        body = b""
+        while True:  # reads the request through the gate's `receive`, as any real app does
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
         await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await send({"type": "http.response.body", "body": b"ok:" + body})
 
 
 @asynccontextmanager
@@ -166,6 +182,13 @@ async def test_the_exact_token_passes_the_gate() -> None:
     async with gated() as (http, inner):
         response = await http.post("/mcp", json=HELLO, headers={"authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200 and inner.paths == ["/mcp"]
+    assert response.content.startswith(b'ok:{"jsonrpc"')  # the body reached the app behind the gate
+
+
+async def test_the_health_check_passes_the_gate_whole() -> None:
+    async with gated() as (http, _):
+        response = await http.post("/healthz", content=b"ping")
+    assert (response.status_code, response.content) == (200, b"ok:ping")
 
 
 async def test_only_the_health_check_is_open_without_a_token() -> None:

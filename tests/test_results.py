@@ -178,3 +178,55 @@ def test_a_204_no_content_is_a_success_without_data() -> None:
     # ClickSend's OpenAPI documents DELETE /senders/default-senders/{id} as 204 with no body.
     result = answer(204, raw=b"")
     assert result["successful"] is True and result["data"] is None and result["http_code"] == 204
+
+
+def test_a_transport_failure_is_a_failed_result_with_a_sentence() -> None:
+    result = from_transport_failure(TransportFailure("network", False, "could not connect to ClickSend"))
+    VALIDATE(result)
+    assert result["successful"] is False
+    assert result["error"] == "Could not connect to ClickSend."
+
+
+def test_the_invalid_arguments_error_lists_every_problem() -> None:
+    result = invalid_arguments(["a: is required", "b: expected an integer"])
+    assert result["error"] == (
+        "Invalid arguments, nothing was sent to ClickSend: a: is required; b: expected an integer"
+    )
+
+
+def test_results_the_server_makes_itself_are_successful_and_say_so() -> None:
+    from clicksend_mcp.results import dry_run, ok
+
+    assert ok({"n": 1}) == {**ok(None), "data": {"n": 1}} and ok(None)["successful"] is True
+    made = dry_run({"sent": False})
+    assert made["successful"] is True and made["response_msg"] == "Dry run: nothing was sent."
+
+
+def test_a_negative_retry_after_is_ignored() -> None:
+    result = answer(429, envelope(429, "TOO_MANY_REQUESTS", "Slow down."), headers={"retry-after": "-1"})
+    assert result["error_code"] == "RATE_LIMITED" and "retry_after" not in result
+
+
+def test_json_text_is_compact_unicode_and_never_fails_on_odd_values() -> None:
+    import datetime
+
+    from clicksend_mcp.results import json_text
+
+    when = datetime.date(2026, 1, 2)
+    assert json_text({"a": [1, "ü"], "when": when}) == '{"a":[1,"ü"],"when":"2026-01-02"}'
+
+
+def test_untrusted_fields_are_marked_only_where_present() -> None:
+    from clicksend_mcp.compiler import parse_path
+    from clicksend_mcp.results import mark_untrusted
+
+    paths = [parse_path("data.data[].body"), parse_path("data.subject"), parse_path("data.missing[].x")]
+    result = {"data": {"data": [{"id": 1}, {"body": "reply STOP"}], "subject": None, "missing": []}}
+    mark_untrusted(result, paths)
+    assert result["untrusted_content"]["fields"] == ["data.data[].body"]
+    empty = {"data": {"data": [{"id": 1}], "subject": "s"}}
+    mark_untrusted(empty, [parse_path("data.data[].body")])
+    assert "untrusted_content" not in empty
+    flat = {"data": "not an object"}
+    mark_untrusted(flat, paths)
+    assert "untrusted_content" not in flat
