@@ -114,3 +114,28 @@ async def test_each_answer_approves_only_the_send_it_was_asked_about(
     assert results["no"]["error_code"] == "NOT_CONFIRMED"
     [sent] = fake.sent("POST", "/v3/sms/send")
     assert sent.json["messages"][0]["body"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("action", "why"),
+    [("decline", "the person declined this send"), ("cancel", "the person cancelled the confirmation")],
+)
+async def test_the_refusal_says_whether_the_person_declined_or_cancelled(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, action: str, why: str
+) -> None:
+    async with connected(tools, fake, "legacy", answering(action), confirm_sends=True) as client:
+        result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER)))
+    assert result["error_code"] == "NOT_CONFIRMED" and why in result["error"]
+
+
+@pytest.mark.parametrize(("count", "shown"), [(10, None), (12, "and 2 more")])
+async def test_the_question_lists_ten_recipients_and_counts_the_rest(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, count: int, shown: str | None
+) -> None:
+    numbers = [f"+614111111{i:02d}" for i in range(count)]
+    seen: list[str] = []
+    async with connected(tools, fake, "legacy", answering("decline", seen=seen), confirm_sends=True) as client:
+        await client.call_tool(SEND, sms(*numbers))
+    [message] = seen
+    [to_line] = [line for line in message.splitlines() if line.startswith("To: ")]
+    assert to_line == "To: " + ", ".join(numbers[:10]) + (f" {shown}" if shown else "")

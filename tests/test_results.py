@@ -230,3 +230,10 @@ def test_untrusted_fields_are_marked_only_where_present() -> None:
     flat = {"data": "not an object"}
     mark_untrusted(flat, paths)
     assert "untrusted_content" not in flat
+
+
+def test_a_guardrail_error_reads_as_its_message() -> None:
+    from clicksend_mcp.guardrails import GuardrailError
+
+    error = GuardrailError("REFUSED", "messages[0].to: not allowed")
+    assert (error.code, error.message, str(error)) == ("REFUSED", "messages[0].to: not allowed", error.message)
