@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from clicksend_mcp.logs import setup_logging
-from clicksend_mcp.results import Redactor
+from clicksend_mcp.redaction import Redactor
 
 SECRET = "LIVE-API-KEY-7f3e9a1c55d0"
 

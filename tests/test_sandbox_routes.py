@@ -10,7 +10,8 @@ from clicksend_mcp.loader import load_specs
 from clicksend_mcp.sandbox import has_route
 from clicksend_mcp.spec import ToolSpec
 
-SPECS = sorted(load_specs(), key=lambda spec: spec.name)
+# The sandbox is ClickSend: it answers the tools ClickSend's API serves (not Maton's control API or SkillBoss).
+SPECS = sorted((s for s in load_specs() if s.api == "clicksend"), key=lambda spec: spec.name)
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 
 

@@ -158,7 +158,7 @@ SPEC_RULES: list[tuple[str, Callable[[], dict[str, Any]], Change, str]] = [
             f"a parameter named {name}",
             send_tool,
             _add_param({**QUERY_PARAM, "name": name, "in": "body"}),
-            "dry_run, all_pages and max_items are added by the server",
+            "are added by the server",
         )
         for name in ("dry_run", "all_pages", "max_items")
     ],

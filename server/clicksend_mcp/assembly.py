@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .backends import build_backend
-from .compiler import CompiledTool, compile_tools
+from .backends import BACKENDS, build_backend, toolsets_of
+from .compiler import MATON_CONNECTION_PARAM, CompiledTool, compile_tools, with_param
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
 from .loader import SpecCache, load_specs_cached
 from .retries import RetryPolicy
-from .selection import Selection
-from .settings import Settings
+from .selection import DEFAULT_TOOLSETS, Selection
+from .settings import ConfigError, Settings
 
 
 def load_tools(settings: Settings | None = None, cache: SpecCache | None = None) -> dict[str, CompiledTool]:
@@ -35,10 +35,17 @@ def build_dispatcher(
 ) -> Dispatcher:
     """A dispatcher for the settings' backend. `sandbox_app`/`asgi_app` replace the network (tests)."""
     tools = tools if tools is not None else load_tools(settings)
-    selection = selection_of(settings)
-    selection.validate(tools)
     backend = build_backend(settings, sandbox_app=sandbox_app, asgi_app=asgi_app)
-    return Dispatcher(
+    selection = selection_of(settings, backend.name)
+    selection.validate(tools)
+    if settings.maton_connection_arg:
+        if backend.name != "maton":
+            raise ConfigError(
+                f"--maton-connection-arg (CLICKSEND_MATON_CONNECTION_ARG) needs the maton backend, not {backend.name}"
+            )
+        # Declared by the compiler like dry_run: the argument, its pattern and the header it becomes.
+        tools = {n: with_param(t, MATON_CONNECTION_PARAM) if t.spec.api == "clicksend" else t for n, t in tools.items()}
+    dispatcher = Dispatcher(
         tools,
         backend,
         selection=selection,
@@ -48,11 +55,35 @@ def build_dispatcher(
         max_argument_bytes=settings.max_argument_bytes,
         extra_secrets=[settings.auth_token.get_secret_value()] if settings.auth_token else [],
     )
+    if not dispatcher.tools:
+        served = sorted({t.spec.toolset for t in tools.values() if backend.serves(t.spec.api)})
+        raise ConfigError(
+            f"this selection leaves no tools the {backend.name} backend can run; its toolsets: {', '.join(served)}"
+        )
+    return dispatcher
 
 
-def selection_of(settings: Settings) -> Selection:
-    """The settings' selection; with no toolsets or tools named, the default toolsets (documented in the README)."""
-    return Selection.from_names(settings.toolsets, settings.tools, settings.exclude_tools, settings.read_only)
+def selection_of(settings: Settings, backend: str | None = None) -> Selection:
+    """The settings' selection; with no toolsets or tools named, the default toolsets (documented in the README)
+    plus the backend's own (maton: its connections; skillboss: its tools)."""
+    if backend is None:
+        try:
+            backend = settings.resolved_backend()
+        except ConfigError:
+            backend = None
+    defaults = (*DEFAULT_TOOLSETS, *toolsets_of(backend)) if backend else DEFAULT_TOOLSETS
+    return Selection.from_names(
+        settings.toolsets, settings.tools, settings.exclude_tools, settings.read_only, defaults=defaults
+    )
+
+
+def served_tools(settings: Settings, selection: Selection, tools: dict[str, CompiledTool]) -> dict[str, CompiledTool]:
+    """The selected tools the settings' backend can run (every selected tool when no backend is configured yet)."""
+    try:
+        apis = BACKENDS[settings.resolved_backend()].APIS
+    except ConfigError:
+        return selection.apply(tools)
+    return {n: t for n, t in selection.apply(tools).items() if t.spec.api in apis}
 
 
 def policy_of(settings: Settings) -> SendPolicy:

@@ -16,7 +16,7 @@ from . import __version__
 from .compiler import CompileError
 from .loader import SpecLoadError
 from .logs import setup_logging
-from .results import Redactor
+from .redaction import Redactor
 from .settings import ConfigError, Settings
 
 log = logging.getLogger("clicksend_mcp")
@@ -45,6 +45,7 @@ _FLAG_FIELDS = (
     "test_numbers_only",
     "confirm_sends",
     "max_result_bytes",
+    "maton_connection_arg",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -54,6 +55,10 @@ _ENV_NAMES = {
     "maton_api_key": "MATON_API_KEY",
     "maton_connection": "MATON_CONNECTION",
     "maton_base_url": "MATON_BASE_URL",
+    "maton_ctrl_base_url": "MATON_CTRL_BASE_URL",
+    "maton_connection_arg": "CLICKSEND_MATON_CONNECTION_ARG",
+    "skillboss_api_key": "SKILLBOSS_API_KEY",
+    "skillboss_base_url": "SKILLBOSS_BASE_URL",
     "timeout": "CLICKSEND_TIMEOUT",
     "retries": "CLICKSEND_RETRIES",
     "retry_max_wait": "CLICKSEND_RETRY_MAX_WAIT",
@@ -88,7 +93,16 @@ def _parser() -> argparse.ArgumentParser:
         description="An MCP server for the ClickSend REST API. With no command it serves MCP (stdio by default).",
     )
     parser.add_argument("--version", action="version", version=f"clicksend-mcp {__version__}")
-    parser.add_argument("--backend", choices=["direct", "maton", "sandbox"], help="where calls go [CLICKSEND_BACKEND]")
+    parser.add_argument(
+        "--backend", choices=["direct", "maton", "skillboss", "sandbox"], help="where calls go [CLICKSEND_BACKEND]"
+    )
+    parser.add_argument(
+        "--maton-connection-arg",
+        action="store_true",
+        default=None,
+        help="maton backend: every tool takes an optional maton_connection (one account per call) "
+        "[CLICKSEND_MATON_CONNECTION_ARG]",
+    )
     parser.add_argument(
         "--transport", choices=["stdio", "sse", "http"], help="how MCP clients connect [CLICKSEND_MCP_TRANSPORT]"
     )
@@ -194,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ns.command or "serve"
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
     try:
-        from .assembly import build_dispatcher, load_tools, selection_of
+        from .assembly import build_dispatcher, load_tools, selection_of, served_tools
 
         if command == "serve":
             settings.check_http_exposure()
@@ -202,9 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "tools":
             selection = selection_of(settings)
             selection.validate(tools)
+            served = served_tools(settings, selection, tools)
             if ns.size:
-                return _print_size(tools, selection.apply(tools), discovery=settings.discovery)
-            return _print_tools(selection.apply(tools), as_json=ns.json, as_markdown=ns.markdown)
+                return _print_size(tools, served, discovery=settings.discovery)
+            return _print_tools(served, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")

@@ -108,6 +108,10 @@ class Confirmation:
 
 async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
     """What the person is shown before a send: recipients, sender, message and ClickSend's quoted cost."""
+    if (
+        prepared.send is None or prepared.tool.spec.api != "clicksend"
+    ):  # not a ClickSend send (spec `confirm`, gateways)
+        return dispatcher.confirmation_text(prepared)
     tool, args = prepared.tool, prepared.arguments
     lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
     recipients = [r.value for r in prepared.send.recipients] if prepared.send else []
@@ -132,7 +136,7 @@ async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
             lines.append(f"Quoted cost: {price} {currency}".rstrip())
     else:
         lines.append("Quoted cost: not available")
-    return "\n".join(lines)
+    return dispatcher.redactor.text("\n".join(lines))  # the form leaves the server like a result
 
 
 def fingerprint_call(name: str, arguments: dict[str, Any] | None) -> str:

@@ -14,11 +14,12 @@ from typing import Any
 import anyio
 
 from . import results
-from .backends import BackendConfig
+from .backends import BackendConfig, backends_serving
 from .compiler import CompiledTool
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
-from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .redaction import Redactor
+from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
 
@@ -56,7 +57,8 @@ class PreparedCall:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.outcome is None and self.send is not None and not self.dry_run
+        asks = self.send is not None or self.tool.spec.confirm is not None
+        return self.outcome is None and asks and not self.dry_run
 
 
 class Dispatcher:
@@ -74,13 +76,14 @@ class Dispatcher:
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
-        self.tools = self.selection.apply(self.all_tools)
         self.backend = backend
+        # Only what this backend can run is served (the others answer NOT_SUPPORTED_BY_BACKEND when called).
+        self.tools = {n: t for n, t in self.selection.apply(self.all_tools).items() if backend.serves(t.spec.api)}
         self.policy = policy or SendPolicy()
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
-        self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self.redactor = Redactor([*backend.secrets, *extra_secrets])
         self._in_flight = 0
         self._idle: anyio.Event | None = None
 
@@ -100,6 +103,18 @@ class Dispatcher:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
 
+    def unsupported(self, name: str) -> dict[str, Any] | None:
+        """The NOT_SUPPORTED_BY_BACKEND result for a known tool this backend cannot run (naming those that can)."""
+        known = self.all_tools.get(name)
+        if known is None or self.backend.serves(known.spec.api):
+            return None
+        serving = backends_serving(known.spec.api)
+        return results.refused(
+            "NOT_SUPPORTED_BY_BACKEND",
+            f"{name} is not available with the {self.backend.name} backend; it runs with the "
+            f"{' or '.join(serving)} backend (choose it with --backend or CLICKSEND_BACKEND)",
+        )
+
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
     ) -> dict[str, Any]:
@@ -108,6 +123,11 @@ class Dispatcher:
         return await self.execute(prepared, progress)
 
     async def prepare(self, name: str, arguments: Mapping[str, Any] | None) -> PreparedCall:
+        unsupported = self.unsupported(name)
+        if unsupported is not None:
+            prepared = PreparedCall(self.all_tools[name], {})
+            prepared.outcome = unsupported
+            return prepared
         tool = self.get(name)
         if arguments is not None and not isinstance(arguments, Mapping):
             prepared = PreparedCall(tool, {})
@@ -115,7 +135,10 @@ class Dispatcher:
             return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
-        size = results.json_size(args)
+        try:
+            size = results.json_size(args)
+        except ValueError:  # an integer too long to print: the checks below name it
+            size = 0
         if size > self.max_argument_bytes:
             prepared.outcome = results.invalid_arguments(
                 [f"arguments: {size} bytes is more than the {self.max_argument_bytes} this server accepts"]
@@ -130,26 +153,47 @@ class Dispatcher:
         prepared.max_items = int(args.pop("max_items", 500))
         try:
             if tool.guard is not None:
-                prepared.send = check_send(tool, args, self.policy)
+                # ClickSend's test numbers are test numbers only at ClickSend (not through other providers).
+                prepared.send = check_send(tool, args, self.policy, test_numbers=tool.spec.api == "clicksend")
                 args = prepared.send.arguments
-                await self._check_list_sizes(prepared.send)
             prepared.arguments = args
             prepared.request = build_request(tool, args)
-        except PathValueError as exc:
+            if prepared.send is not None:
+                # The lists are looked up in the account the send will use (a per-call Maton connection).
+                await self._check_list_sizes(prepared.send, prepared.request.headers)
+        except RequestValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
         return prepared
 
-    async def _check_list_sizes(self, send: CheckedSend) -> None:
+    def confirmation_text(self, prepared: PreparedCall) -> str:
+        """What the person is asked before a call that is not a ClickSend send: a tool that cuts something off
+        (spec `confirm`), or a send through another provider (its recipients and what it sends)."""
+        spec = prepared.tool.spec
+        lines = [f"Confirm: {spec.title} (through the {self.backend.name} backend)."]
+        if spec.confirm is not None:
+            message = spec.confirm.message
+            for key, value in prepared.arguments.items():
+                message = message.replace("{" + key + "}", str(value))
+            lines.append(" ".join(message.split()))
+        if prepared.send is not None:
+            lines.append("To: " + ", ".join(r.value for r in prepared.send.recipients[:10]))
+            shown = {k: v for k, v in prepared.arguments.items() if k not in ("to", "maton_connection")}
+            if shown:
+                text = results.json_text(shown)
+                lines.append("With: " + (text if len(text) <= 300 else text[:300] + "..."))
+        return "\n".join(lines)
+
+    async def _check_list_sizes(self, send: CheckedSend, headers: tuple[tuple[str, str], ...] = ()) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
         if not send.list_ids:
             return
         lists = iter(r for r in send.recipients if r.kind == "list")
         for list_id, recipient in zip(send.list_ids, lists, strict=True):
             try:
-                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id))
-                response = await self.backend.http.send(request)
+                request = HttpRequest("GET", "/lists/" + encode_segment(recipient.where, list_id), headers=headers)
+                response = await self.backend.send("clicksend", request)
             except (TransportFailure, PathValueError):
                 raise GuardrailError(
                     "REFUSED", f"{recipient.where}: could not check the size of list {list_id}"
@@ -237,21 +281,41 @@ class Dispatcher:
         assert request is not None
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        lookup = (
+            results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
+        )
         try:
             response = await send_with_retries(
-                lambda: self.backend.http.send(request), idempotent=idempotent, policy=self.retry
+                lambda: self.backend.send(tool.spec.api, request), idempotent=idempotent, policy=self.retry
             )
         except TransportFailure as failure:
-            if send is not None:
-                return results.send_failure(failure, tool.guard, send.tag)
+            if lookup is not None:
+                return results.send_failure(failure, lookup)
             return results.from_transport_failure(failure)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
+            if lookup is not None:  # the request may have left before the failure
+                return results.outcome_unknown("The server failed while sending", lookup)
             return results.internal_error()
-        if prepared is not None:
-            prepared.clean_body = not self.redactor.could_leak(response.body)
-            prepared.body_bytes = len(response.body)
-        return results.from_response(response, unwrap=tool.spec.response.unwrap == "data")
+        try:
+            if prepared is not None:
+                prepared.clean_body = not self.redactor.could_leak(response.body)
+                prepared.body_bytes = len(response.body)
+            uncertain = results.uncertain_send_answer(response) if lookup is not None else None
+            if lookup is not None and uncertain is not None:
+                return results.outcome_unknown(uncertain, lookup, http_code=response.status)
+            return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        except Exception:  # the answer arrived: for a send, whatever it said, it may have gone out
+            log.exception("call tool=%s: the answer could not be read", tool.name)
+            if prepared is not None:
+                prepared.clean_body = False
+            if lookup is not None:
+                return results.outcome_unknown(
+                    f"The send was answered with HTTP {response.status} in a form the server could not read",
+                    lookup,
+                    http_code=response.status,
+                )
+            return results.internal_error()
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
@@ -265,7 +329,7 @@ class Dispatcher:
             return None
         try:
             request = build_request(price_tool, arguments)
-        except PathValueError:
+        except RequestValueError:
             return None
         return await self._send(price_tool, request, None)
 
@@ -285,7 +349,7 @@ class Dispatcher:
         return results.dry_run(data)
 
     async def aclose(self) -> None:
-        await self.backend.http.aclose()
+        await self.backend.aclose()
 
     async def _all_pages(self, prepared: PreparedCall, progress: Progress | None) -> dict[str, Any]:
         tool = prepared.tool

@@ -96,8 +96,12 @@ def normalize_phone(number: str, region: str | None, where: str, *, fax: bool = 
     )
 
 
-def check_send(tool: CompiledTool, arguments: dict[str, Any], policy: SendPolicy) -> CheckedSend:
-    """Normalize and check a send's recipients; add the lookup tag. Raises GuardrailError, sends nothing."""
+def check_send(
+    tool: CompiledTool, arguments: dict[str, Any], policy: SendPolicy, *, test_numbers: bool = True
+) -> CheckedSend:
+    """Normalize and check a send's recipients; add the lookup tag. Raises GuardrailError, sends nothing.
+
+    `test_numbers=False`: the provider is not ClickSend, so its published test recipients are real people there."""
     guard = tool.guard
     assert guard is not None
     args = copy.deepcopy(arguments)
@@ -117,7 +121,7 @@ def check_send(tool: CompiledTool, arguments: dict[str, Any], policy: SendPolicy
                 if isinstance(parent, dict):
                     parent[path[-1][0]] = e164
                 tests = TEST_FAX_NUMBERS if kind == "fax" else TEST_PHONE_NUMBERS
-                recipients.append(Recipient(kind, where, e164, country, is_test=e164 in tests))
+                recipients.append(Recipient(kind, where, e164, country, is_test=test_numbers and e164 in tests))
             elif kind == "email":
                 address = str(value).strip()
                 recipients.append(Recipient(kind, where, address, is_test=address.lower() in TEST_EMAILS))
@@ -138,14 +142,20 @@ def check_send(tool: CompiledTool, arguments: dict[str, Any], policy: SendPolicy
                 recipients.append(Recipient(kind, where, f"direct-mail area {value}", count=count))
     if not recipients:
         raise GuardrailError("INVALID_ARGUMENTS", "no recipient: give each message a `to` (or a list_id)")
-    _apply_policy(recipients, policy)
+    _apply_policy(recipients, policy, test_numbers)
     tag = _add_tag(args, guard.tag) if guard.tag else None
     return CheckedSend(args, recipients, tag, list_ids)
 
 
-def _apply_policy(recipients: list[Recipient], policy: SendPolicy) -> None:
+def _apply_policy(recipients: list[Recipient], policy: SendPolicy, test_numbers: bool = True) -> None:
     if policy.test_numbers_only:
         for r in recipients:
+            if not test_numbers:
+                raise GuardrailError(
+                    "REFUSED",
+                    f"{r.where}: the server only allows ClickSend test recipients (--test-numbers-only), and this "
+                    "tool's provider is not ClickSend: its messages reach real phones, even ClickSend's test numbers",
+                )
             if r.kind in ("list", "area"):
                 raise GuardrailError(
                     "REFUSED",

@@ -59,6 +59,7 @@ class ClickSendHttp:
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     asgi_app: Any = field(default=None, repr=False)
+    service: str = "ClickSend"  # who answers, as failures name it (the gateways' own APIs are not ClickSend)
     _client: httpx2.AsyncClient | None = field(default=None, init=False, repr=False)
 
     def _make_client(self) -> httpx2.AsyncClient:
@@ -88,7 +89,7 @@ class ClickSendHttp:
             with anyio.fail_after(self.timeouts.total):
                 return await self._send(request, url)
         except TimeoutError:
-            raise TransportFailure("timeout", True, "ClickSend did not finish answering in time") from None
+            raise TransportFailure("timeout", True, f"{self.service} did not finish answering in time") from None
 
     async def _send(self, request: HttpRequest, url: str) -> HttpResponse:
         try:
@@ -97,6 +98,7 @@ class ClickSendHttp:
                 url,
                 params=list(request.query) or None,
                 json=request.json_body,
+                headers=dict(request.headers) or None,
             ) as response:
                 chunks: list[bytes] = []
                 size = 0
@@ -116,13 +118,13 @@ class ClickSendHttp:
                 )
         except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
             kind = "timeout" if isinstance(exc, httpx2.ConnectTimeout) else "network"
-            raise TransportFailure(kind, False, "could not connect to ClickSend") from None
+            raise TransportFailure(kind, False, f"could not connect to {self.service}") from None
         except httpx2.PoolTimeout:
-            raise TransportFailure("timeout", False, "no free connection to ClickSend in time") from None
+            raise TransportFailure("timeout", False, f"no free connection to {self.service} in time") from None
         except httpx2.TimeoutException:
-            raise TransportFailure("timeout", True, "ClickSend did not answer in time") from None
+            raise TransportFailure("timeout", True, f"{self.service} did not answer in time") from None
         except httpx2.TransportError:
-            raise TransportFailure("network", True, "the connection to ClickSend failed mid-request") from None
+            raise TransportFailure("network", True, f"the connection to {self.service} failed mid-request") from None
 
     async def aclose(self) -> None:
         if self._client is not None:

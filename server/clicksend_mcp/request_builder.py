@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .compiler import CompiledTool
 
@@ -19,10 +20,13 @@ class HttpRequest:
     path: str
     query: tuple[tuple[str, str], ...] = ()
     json_body: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # per-call headers from header inputs (never credentials)
 
     def describe(self) -> dict[str, Any]:
-        """What would be sent, for people and dry runs: no host, no headers, no credentials."""
+        """What would be sent, for people and dry runs: no host, no credentials (only the per-call headers)."""
         out: dict[str, Any] = {"method": self.method, "path": self.path}
+        if self.headers:
+            out["headers"] = dict(self.headers)
         if self.query:
             out["query"] = dict(self.query)
         if self.json_body is not None:
@@ -30,13 +34,23 @@ class HttpRequest:
         return out
 
 
-class PathValueError(ValueError):
-    """A path argument that cannot be sent as one path segment."""
+MAX_VALUE_CHARS = 2_048
+"""Longest path segment, query or header value, in characters: ClickSend's ids, names and filters are far shorter."""
+MAX_URL_BYTES = 8_192
+"""Longest encoded path and query together: web servers and gateways commonly refuse longer request lines."""
+
+
+class RequestValueError(ValueError):
+    """An argument that cannot go into the request as given (refused as INVALID_ARGUMENTS, nothing is sent)."""
 
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
         super().__init__(f"{name}: {reason}")
+
+
+class PathValueError(RequestValueError):
+    """A path argument that cannot be sent as one path segment."""
 
 
 def encode_segment(name: str, value: Any) -> str:
@@ -46,6 +60,8 @@ def encode_segment(name: str, value: Any) -> str:
     text = str(value)
     if text == "":
         raise PathValueError(name, "must not be empty")
+    if len(text) > MAX_VALUE_CHARS:
+        raise PathValueError(name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(text)}")
     encoded = quote(text, safe="")
     # '.' and '..' are dot-segments: HTTP stacks collapse them, so a lone dot run must be escaped.
     if set(encoded) == {"."}:
@@ -66,16 +82,40 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
     path = tool.spec.http.path
     for param in tool.path_params:
         path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
-    query: list[tuple[str, str]] = []
+    http = tool.spec.http
+    query: list[tuple[str, str]] = list(http.fixed_query.items())
     for param in tool.query_params:
         if param.name not in arguments or arguments[param.name] is None:
             continue
         value = arguments[param.name]
-        if isinstance(value, list):
-            query.extend((param.wire, _query_value(item)) for item in value)
-        else:
-            query.append((param.wire, _query_value(value)))
+        for item in value if isinstance(value, list) else [value]:
+            text = _query_value(item)
+            if len(text) > MAX_VALUE_CHARS:
+                raise RequestValueError(param.name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(text)}")
+            query.append((param.wire, text))
+    size = len(path) + len(urlencode(query))
+    if size > MAX_URL_BYTES:
+        raise RequestValueError(
+            "arguments", f"the path and query would be {size} bytes encoded, more than the {MAX_URL_BYTES} allowed"
+        )
     body: dict[str, Any] | None = None
-    if tool.body_params:
-        body = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
-    return HttpRequest(method=tool.spec.http.method, path=path, query=tuple(query), json_body=body)
+    if tool.body_params or http.fixed_body:
+        given = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
+        body = copy.deepcopy(http.fixed_body) if http.fixed_body else {}
+        if http.body_key is not None:
+            body[http.body_key] = given
+        else:
+            body.update(given)
+    headers: list[tuple[str, str]] = []
+    for param in tool.header_params:
+        if arguments.get(param.name) is None:
+            continue
+        value = str(arguments[param.name])
+        # CR/LF would forge other headers, and the HTTP library refuses other control characters and non-ASCII:
+        # the schemas' patterns refuse them already, this holds without them too.
+        if not all(" " <= ch <= "~" for ch in value):
+            raise RequestValueError(param.name, "expected printable ASCII (no control characters or non-ASCII)")
+        if len(value) > MAX_VALUE_CHARS:
+            raise RequestValueError(param.name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(value)}")
+        headers.append((param.wire, value))
+    return HttpRequest(method=http.method, path=path, query=tuple(query), json_body=body, headers=tuple(headers))

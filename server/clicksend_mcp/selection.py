@@ -35,13 +35,14 @@ class Selection:
         tools: str | Iterable[str] | None = None,
         exclude: str | Iterable[str] | None = None,
         read_only: bool = False,
+        defaults: tuple[str, ...] = DEFAULT_TOOLSETS,
     ) -> Selection:
         sets = split_names(toolsets)
         chosen: tuple[str, ...] | None
         if not sets and split_names(tools):
             chosen = ()  # only the named tools
         elif not sets or "default" in sets:
-            chosen = tuple(dict.fromkeys([*(s for s in sets if s != "default"), *DEFAULT_TOOLSETS]))
+            chosen = tuple(dict.fromkeys([*(s for s in sets if s != "default"), *defaults]))
         elif ALL in sets:
             chosen = None
         else:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Backend = Literal["direct", "maton", "sandbox"]
+Backend = Literal["direct", "maton", "skillboss", "sandbox"]
 Transport = Literal["stdio", "sse", "http"]
 
 DEFAULT_CLICKSEND_URL = "https://rest.clicksend.com/v3"
 DEFAULT_MATON_URL = "https://gateway.maton.ai/clicksend/v3"
+DEFAULT_MATON_CTRL_URL = "https://ctrl.maton.ai"
+DEFAULT_SKILLBOSS_URL = "https://api.skillboss.com/v1"
 SANDBOX_URL = "http://sandbox.clicksend.invalid/v3"
 
 
@@ -41,6 +43,19 @@ class Settings(BaseSettings):
     maton_api_key: SecretStr | None = Field(default=None, validation_alias=_env("maton_api_key", "MATON_API_KEY"))
     maton_connection: str | None = Field(default=None, validation_alias=_env("maton_connection", "MATON_CONNECTION"))
     maton_base_url: str = Field(default=DEFAULT_MATON_URL, validation_alias=_env("maton_base_url", "MATON_BASE_URL"))
+    maton_ctrl_base_url: str = Field(
+        default=DEFAULT_MATON_CTRL_URL, validation_alias=_env("maton_ctrl_base_url", "MATON_CTRL_BASE_URL")
+    )
+    # Adds an optional `maton_connection` argument to every ClickSend tool in maton mode (one call, one account).
+    maton_connection_arg: bool = Field(
+        default=False, validation_alias=_env("maton_connection_arg", "CLICKSEND_MATON_CONNECTION_ARG")
+    )
+    skillboss_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("skillboss_api_key", "SKILLBOSS_API_KEY")
+    )
+    skillboss_base_url: str = Field(
+        default=DEFAULT_SKILLBOSS_URL, validation_alias=_env("skillboss_base_url", "SKILLBOSS_BASE_URL")
+    )
     timeout: float = Field(default=30.0, gt=0, le=600, validation_alias=_env("timeout", "CLICKSEND_TIMEOUT"))
     retries: int = Field(default=2, ge=0, le=10, validation_alias=_env("retries", "CLICKSEND_RETRIES"))
     retry_max_wait: float = Field(
@@ -115,31 +130,45 @@ class Settings(BaseSettings):
         return ",".join(codes)
 
     @field_validator(
-        "clicksend_username", "maton_connection", "clicksend_api_key", "maton_api_key", "auth_token", mode="before"
+        "clicksend_username",
+        "maton_connection",
+        "clicksend_api_key",
+        "maton_api_key",
+        "skillboss_api_key",
+        "auth_token",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("clicksend_base_url", "maton_base_url")
+    @field_validator("clicksend_base_url", "maton_base_url", "maton_ctrl_base_url", "skillboss_base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
-    @model_validator(mode="after")
-    def _no_header_injection(self) -> Settings:
-        # These values become HTTP headers; CR/LF in one would let it forge others.
-        for label, value in (
-            ("CLICKSEND_USERNAME", self.clicksend_username),
-            ("CLICKSEND_API_KEY", self.clicksend_api_key.get_secret_value() if self.clicksend_api_key else None),
-            ("MATON_API_KEY", self.maton_api_key.get_secret_value() if self.maton_api_key else None),
-            ("MATON_CONNECTION", self.maton_connection),
-        ):
-            if value is not None and any(ch in value for ch in "\r\n\x00"):
-                raise ValueError(f"{label} must not contain line breaks or NUL characters")
-        return self
+    @field_validator(
+        "clicksend_username",
+        "clicksend_api_key",
+        "maton_api_key",
+        "maton_connection",
+        "skillboss_api_key",
+        "auth_token",
+    )
+    @classmethod
+    def _header_value(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        # These values travel in HTTP headers (the Basic token, the Bearer keys, Maton-Connection, the access token
+        # clients send). A line break would forge other headers, and the HTTP library refuses control characters and
+        # non-ASCII on every call: refuse them once, at start. The message names the variable, never the value.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and not all(" " <= ch <= "~" for ch in text):
+            raise ValueError(
+                "must be printable ASCII (no control characters, line breaks or non-ASCII letters); "
+                "check for a stray newline or a pasted character"
+            )
+        return value
 
     def check_http_exposure(self) -> None:
         """Serving HTTP beyond loopback needs an access token: otherwise anyone who can reach it can send SMS."""
@@ -155,7 +184,8 @@ class Settings(BaseSettings):
             )
 
     def resolved_backend(self) -> Backend:
-        """The backend to use: the explicit choice, else direct with ClickSend credentials, else maton with a key."""
+        """The backend to use: the explicit choice, else the first whose credentials are set, in this order:
+        direct (ClickSend username and key), maton (MATON_API_KEY), skillboss (SKILLBOSS_API_KEY)."""
         if self.backend == "direct":
             if not (self.clicksend_username and self.clicksend_api_key):
                 raise ConfigError(
@@ -167,16 +197,23 @@ class Settings(BaseSettings):
             if not self.maton_api_key:
                 raise ConfigError("The maton backend needs MATON_API_KEY (and optionally MATON_CONNECTION).")
             return "maton"
+        if self.backend == "skillboss":
+            if not self.skillboss_api_key:
+                raise ConfigError("The skillboss backend needs SKILLBOSS_API_KEY (your SkillBoss API Hub key).")
+            return "skillboss"
         if self.backend == "sandbox":
             return "sandbox"
         if self.clicksend_username and self.clicksend_api_key:
             return "direct"
         if self.maton_api_key:
             return "maton"
+        if self.skillboss_api_key:
+            return "skillboss"
         if self.clicksend_username or self.clicksend_api_key:
             raise ConfigError("Set both CLICKSEND_USERNAME and CLICKSEND_API_KEY; only one of them is set.")
         raise ConfigError(
             "No ClickSend credentials found. Set CLICKSEND_USERNAME and CLICKSEND_API_KEY (direct), "
             "or MATON_API_KEY (and optionally MATON_CONNECTION) for the Maton gateway, "
+            "or SKILLBOSS_API_KEY for templated SMS and passcode checks through SkillBoss, "
             "or try every tool with no account: --backend sandbox (or CLICKSEND_BACKEND=sandbox)."
         )

@@ -15,6 +15,13 @@ TOOLSET_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 JSON_TYPES = frozenset({"string", "integer", "number", "boolean", "array", "object", "null"})
 COMBINATORS = ("anyOf", "oneOf", "allOf", "not")
 SEND_CHANNELS = ("sms", "mms", "voice", "email", "fax", "post")
+HEADER_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+# Inputs the server adds to tools itself (compiler.py); a spec may not declare them.
+SERVER_PARAM_NAMES = ("dry_run", "all_pages", "max_items", "maton_connection")
+
+Api = Literal["clicksend", "maton_control", "skillboss"]
+"""Which API answers a tool: ClickSend's REST API v3 (direct, the Maton gateway, the sandbox), Maton's connection
+control API, or SkillBoss's /run. Each backend serves some of them (backends/)."""
 
 
 class _Strict(BaseModel):
@@ -23,7 +30,14 @@ class _Strict(BaseModel):
 
 class HttpSpec(_Strict):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str = Field(description="Path relative to the /v3 base, with {placeholders} for path parameters.")
+    path: str = Field(description="Path relative to the API's base, with {placeholders} for path parameters.")
+    fixed_query: dict[str, str] = Field(default_factory=dict, description="Query fields sent with every call.")
+    fixed_body: dict[str, Any] = Field(default_factory=dict, description="Body fields sent with every call.")
+    body_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="Send the body parameters inside this key of the body (SkillBoss: inputs) rather than at its top.",
+    )
 
     @field_validator("path")
     @classmethod
@@ -43,7 +57,7 @@ class HttpSpec(_Strict):
 
 class ParamSpec(_Strict):
     name: str
-    location: Literal["path", "query", "body"] = Field(alias="in")
+    location: Literal["path", "query", "body", "header"] = Field(alias="in")
     required: bool = False
     description: str = Field(min_length=3)
     schema_: dict[str, Any] = Field(alias="schema")
@@ -131,6 +145,14 @@ class ResponseSpec(_Strict):
     )
 
 
+class ConfirmSpec(_Strict):
+    """A tool that does not send but still needs the person's yes under --confirm-sends (it cuts something off)."""
+
+    message: str = Field(
+        min_length=10, description="What the person is asked; {param} placeholders take the call's arguments."
+    )
+
+
 class ToolSpec(_Strict):
     name: str
     title: str = Field(min_length=3, max_length=80)
@@ -145,6 +167,13 @@ class ToolSpec(_Strict):
     guard: GuardSpec | None = None
     source: SourceSpec
     response: ResponseSpec = ResponseSpec()
+    api: Api = "clicksend"
+    confirm: ConfirmSpec | None = None
+    free_form: tuple[str, ...] = Field(
+        default=(),
+        description="Input objects ClickSend documents as open maps (e.g. `fields` or `businesses[].meta`): "
+        "they accept keys beyond their listed properties. Every other object refuses unknown keys.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -196,12 +225,46 @@ class ToolSpec(_Strict):
             raise ValueError("guard: a tool that sends needs a guard block (where its recipients are)")
         if self.guard is not None and self.sends is None:
             raise ValueError("guard: only tools that send have a guard block")
-        if any(p.name in ("dry_run", "all_pages", "max_items") for p in self.params):
-            raise ValueError("params: dry_run, all_pages and max_items are added by the server")
+        if any(p.name in SERVER_PARAM_NAMES for p in self.params):
+            raise ValueError(f"params: {', '.join(SERVER_PARAM_NAMES)} are added by the server")
+        bad_headers = sorted(p.wire for p in self.params if p.location == "header" and not HEADER_NAME_RE.match(p.wire))
+        if bad_headers:
+            raise ValueError(f"params: header names must match {HEADER_NAME_RE.pattern}: {bad_headers}")
+        self._check_fixed_fields()
+        if self.confirm is not None:
+            if ann.read_only or self.sends is not None:
+                raise ValueError("confirm: only for tools that change things without sending (sends always ask)")
+            unknown = sorted(set(PLACEHOLDER_RE.findall(self.confirm.message)) - set(names))
+            if unknown:
+                raise ValueError(f"confirm.message: {unknown} are not parameters of this tool")
+        for path in self.free_form:
+            problem = _free_form_problem(self.params, path)
+            if problem:
+                raise ValueError(f"free_form: {path!r} {problem}")
         for diff in self.source.differences:
             if diff.change != "removed" and diff.input not in names:
                 raise ValueError(f"source.differences: {diff.input!r} is not an input of this tool")
         return self
+
+    def _check_fixed_fields(self) -> None:
+        http = self.http
+        query_wires = {p.wire for p in self.params if p.location == "query"}
+        clash = sorted(set(http.fixed_query) & query_wires)
+        if clash:
+            raise ValueError(f"http.fixed_query: {clash} are also query parameters")
+        has_body = any(p.location == "body" for p in self.params)
+        if http.method == "GET" and (http.fixed_body or http.body_key):
+            raise ValueError("http: a GET tool has no body (fixed_body, body_key)")
+        if http.body_key is not None:
+            if not has_body:
+                raise ValueError("http.body_key: the tool has no body parameters to put there")
+            if http.body_key in http.fixed_body:
+                raise ValueError("http.body_key: also a key of http.fixed_body")
+        else:
+            body_wires = {p.wire for p in self.params if p.location == "body"}
+            clash = sorted(set(http.fixed_body) & body_wires)
+            if clash:
+                raise ValueError(f"http.fixed_body: {clash} are also body parameters")
 
     @property
     def param_by_name(self) -> dict[str, ParamSpec]:
@@ -213,3 +276,30 @@ def find_combinators(schema: Any) -> list[str]:
     if not isinstance(schema, dict):
         return []
     return [k for k in COMBINATORS if k in schema]
+
+
+_FREE_FORM_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$")
+
+
+def _free_form_problem(params: tuple[ParamSpec, ...], path: str) -> str | None:
+    """Why `path` (`messages[].meta`) does not name an object schema among the params, or None when it does."""
+    if not _FREE_FORM_PATH.match(path):
+        return "must look like name, name[] or name[].field"
+    parts = path.split(".")
+    first = parts[0].removesuffix("[]")
+    param = next((p for p in params if p.name == first), None)
+    if param is None:
+        return f"{first!r} is not a parameter"
+    node: Any = param.schema_
+    for index, part in enumerate(parts):
+        name, each = part.removesuffix("[]"), part.endswith("[]")
+        if index > 0:
+            node = node.get("properties", {}).get(name) if isinstance(node, dict) else None
+        if node is not None and each:
+            node = node.get("items") if isinstance(node, dict) else None
+        if node is None:
+            return "is not in the parameter's schema"
+    kinds = node.get("type") if isinstance(node, dict) else None
+    if not (kinds == "object" or (isinstance(kinds, list) and "object" in kinds)):
+        return "is not an object"
+    return None
