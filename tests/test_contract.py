@@ -70,9 +70,11 @@ def test_each_spec_builds_its_method_and_path_from_minimal_arguments(path: Path)
     for param in tool.path_params:
         expected = expected.replace("{" + param.wire + "}", quote(str(arguments[param.name]), safe=""))
     assert (request.method, request.path) == (tool.spec.http.method, expected)
-    # ...and it is an endpoint one of ClickSend's official OpenAPI files documents, with this method.
-    operation = find_operation(request.method, "/v3" + request.path)
-    assert operation is not None, f"{request.method} /v3{request.path} is in no file of reference/"
+    # ...and a ClickSend tool's is an endpoint one of ClickSend's official OpenAPI files documents, with this method
+    # (Maton's control API and SkillBoss are other APIs, described in their specs' notes).
+    if tool.spec.api == "clicksend":
+        operation = find_operation(request.method, "/v3" + request.path)
+        assert operation is not None, f"{request.method} /v3{request.path} is in no file of reference/"
 
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
