@@ -215,7 +215,9 @@ async def test_a_send_refused_at_connect_is_retried_and_reaches_clicksend_once(t
         retry_log.setLevel(saved_level)
         await dispatcher.aclose()
         sock.close()
-    assert [r.split()[1] for r in retries] == ["attempt=2", "attempt=3"]
+    assert [r.split()[1:3] for r in retries] == [["attempt=2", "after=TransportFailure"]] + [
+        ["attempt=3", "after=TransportFailure"]
+    ]
     assert result["successful"] is True, result["error"]
     assert fake.received == [("POST", "/v3/sms/send")]
 
@@ -233,5 +235,5 @@ async def test_a_send_refused_at_connect_every_time_stops_after_the_last_attempt
     finally:
         await dispatcher.aclose()
     assert result["error_code"] == "NETWORK_ERROR" and "never arrived: nothing was sent" in result["error"]
-    attempts = [r.getMessage().split()[1] for r in caplog.records if r.name == "clicksend_mcp.retries"]
-    assert attempts == ["attempt=2", "attempt=3"]
+    attempts = [r.getMessage().split()[1:3] for r in caplog.records if r.name == "clicksend_mcp.retries"]
+    assert attempts == [["attempt=2", "after=TransportFailure"], ["attempt=3", "after=TransportFailure"]]

@@ -127,4 +127,4 @@ async def test_a_send_retried_after_a_refused_connect_is_not_retried_once_it_may
         sock.close()
     assert result["error_code"] == "OUTCOME_UNKNOWN"
     assert fake.received == [("POST", "/v3/sms/send")]
-    assert [line["attempt"] for line in retry_lines(caplog)] == ["2"]
+    assert [(line["attempt"], line["after"]) for line in retry_lines(caplog)] == [("2", "TransportFailure")]
