@@ -352,3 +352,38 @@ def test_a_guardrail_error_reads_as_its_message() -> None:
 
     error = GuardrailError("REFUSED", "messages[0].to: not allowed")
     assert (error.code, error.message, str(error)) == ("REFUSED", "messages[0].to: not allowed", error.message)
+
+
+def test_a_secret_of_six_characters_is_redacted_and_a_shorter_one_is_not() -> None:
+    import base64
+
+    six = Redactor(["k3y-42"])
+    assert six.text("key k3y-42 here") == "key [REDACTED] here"
+    five = "k3y-4"
+    shorter = Redactor([five])
+    encoded = base64.b64encode(five.encode()).decode()
+    # Too short to tell from ordinary text: neither it nor any of its encodings is touched.
+    assert shorter.text(f"{five} {encoded}") == f"{five} {encoded}"
+
+
+def test_a_secret_is_redacted_in_its_url_encoded_form() -> None:
+    redactor = Redactor(["abc/def+123"])
+    assert redactor.text("path abc%2Fdef%2B123 and query abc/def%2B123") == "path [REDACTED] and query [REDACTED]"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"note":"SECRET-abc_def.x"}', b'{"note":"secret-ABC_DEF.X"}', b'{"n":"SECRETabcdefx"}']
+)
+def test_a_secret_with_separators_or_another_case_makes_a_body_need_the_walk(body: bytes) -> None:
+    assert Redactor(["SECRET-abc_def.x"]).could_leak(body)
+    assert not Redactor(["SECRET-abc_def.x"]).could_leak(b'{"note":"nothing here"}')
+
+
+def test_only_string_keys_can_be_secret_named_and_any_value_under_one_is_hidden() -> None:
+    redactor = Redactor([])
+    assert redactor.value({1: "v", None: ["w"]}) == {1: "v", None: ["w"]}
+    assert redactor.value({"password": "XXXX", "token": 0, "secret": ""}) == {
+        "password": "[REDACTED]",
+        "token": "[REDACTED]",
+        "secret": "",
+    }
