@@ -30,7 +30,8 @@ async def test_a_confirmation_the_server_never_asked_for_is_refused(
         )
     assert isinstance(result, types.CallToolResult)
     refused = outcome(result)
-    assert refused["error_code"] == "NOT_CONFIRMED" and "does not match this send" in refused["error"]
+    assert refused["error_code"] == "NOT_CONFIRMED"
+    assert refused["error"] == "the confirmation does not match this send. Nothing was sent."
     assert fake.sent("POST", "/v3/sms/send") == []
 
 
@@ -139,3 +140,16 @@ async def test_the_question_lists_ten_recipients_and_counts_the_rest(
     [message] = seen
     [to_line] = [line for line in message.splitlines() if line.startswith("To: ")]
     assert to_line == "To: " + ", ".join(numbers[:10]) + (f" {shown}" if shown else "")
+
+
+def test_the_fingerprint_binds_the_tool_and_every_argument_but_not_their_order() -> None:
+    import datetime
+
+    from clicksend_mcp.confirmation import fingerprint_call
+
+    base = fingerprint_call(SEND, {"a": 1, "b": [2]})
+    assert fingerprint_call(SEND, {"b": [2], "a": 1}) == base
+    assert fingerprint_call("CLICKSEND_CREATE_MMS_SEND", {"a": 1, "b": [2]}) != base
+    assert fingerprint_call(SEND, {"a": 1, "b": [3]}) != base
+    assert fingerprint_call(SEND, None) == fingerprint_call(SEND, {}) != fingerprint_call("OTHER", {})
+    assert len(fingerprint_call(SEND, {"when": datetime.date(2026, 1, 2)})) == 64  # any value can be bound

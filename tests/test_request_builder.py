@@ -123,3 +123,10 @@ def test_query_values_are_sent_as_clicksend_reads_them() -> None:
     )
     assert request.query == (("notify", "false"), ("filters", '{"a":[1,"\\u00fc"]}'), ("ids", "true"), ("ids", "2"))
     assert request.describe()["query"] == {"notify": "false", "filters": '{"a":[1,"\\u00fc"]}', "ids": "2"}
+
+
+def test_the_description_shows_per_call_headers() -> None:
+    from clicksend_mcp.request_builder import HttpRequest
+
+    described = HttpRequest("GET", "/x", headers=(("X-Trace", "1"),)).describe()
+    assert described == {"method": "GET", "path": "/x", "headers": {"X-Trace": "1"}}
