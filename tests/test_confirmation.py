@@ -153,3 +153,14 @@ def test_the_fingerprint_binds_the_tool_and_every_argument_but_not_their_order()
     assert fingerprint_call(SEND, {"a": 1, "b": [3]}) != base
     assert fingerprint_call(SEND, None) == fingerprint_call(SEND, {}) != fingerprint_call("OTHER", {})
     assert len(fingerprint_call(SEND, {"when": datetime.date(2026, 1, 2)})) == 64  # any value can be bound
+
+
+async def test_a_client_that_fails_to_ask_gets_a_refusal(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+    async def broken(context: Any, params: types.ElicitRequestParams) -> types.ErrorData:
+        return types.ErrorData(code=-32603, message="the form could not be shown")
+
+    async with connected(tools, fake, "legacy", broken, confirm_sends=True) as client:
+        result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER)))
+    assert result["error_code"] == "NOT_CONFIRMED"
+    assert result["error"] == "the person could not be asked to confirm this send. Nothing was sent."
+    assert fake.sent("POST", "/v3/sms/send") == []

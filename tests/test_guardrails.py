@@ -67,4 +67,9 @@ def test_allowed_countries_refuse_another_country_and_skip_email() -> None:
 
 def test_a_list_counts_as_its_contacts_against_the_limit() -> None:
     _apply_policy([LIST], SendPolicy(max_recipients=2))
-    assert "reaches 3 recipients" in refusal([LIST, TEST_PHONE], SendPolicy(max_recipients=2))
+    message = refusal([LIST, TEST_PHONE], SendPolicy(max_recipients=2))
+    assert "reaches 3 recipients" in message
+    assert message == (
+        "this send reaches 3 recipients (contact list 7 (messages[0].list_id) has 2 contacts); the operator allows "
+        "at most 2 per call (--max-recipients). Split it into smaller sends or smaller lists."
+    )
