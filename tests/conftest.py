@@ -39,17 +39,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLICKSEND_MCP_CACHE_DIR", CACHE_DIR)
 
 
-def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The whole environment of a server process a test spawns: PATH and HOME, the test cache, then `extra`.
-
-    Built from nothing rather than copied from os.environ, and checked by prefix, so no setting leaks in."""
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    env = {k: v for k, v in env.items() if not k.upper().startswith(SETTINGS_PREFIXES)}
-    env["CLICKSEND_MCP_CACHE_DIR"] = CACHE_DIR
-    env.update(extra or {})
-    return env
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -5,12 +5,10 @@ The server runs as its own process; ClickSend is the fake on 127.0.0.1, so every
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,7 +16,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
-from conftest import subprocess_env
+from console import base_env, console_script, run_cli
 from fake_clicksend import (
     API_KEY,
     MATON_CONNECTION,
@@ -35,13 +33,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 SEND = "CLICKSEND_CREATE_SMS_SEND"
 HISTORY = "CLICKSEND_GET_SMS_HISTORY"
 TIMEOUT = 60
-
-
-def console_script() -> str:
-    found = shutil.which("clicksend-mcp", path=str(Path(sys.executable).parent)) or shutil.which("clicksend-mcp")
-    if not found:
-        pytest.fail("the clicksend-mcp console script is not installed: pip install -e '.[test]'")
-    return found
 
 
 def direct_env(base_url: str) -> dict[str, str]:
@@ -66,7 +57,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", transport, "--port", str(port)],
-        env=subprocess_env(env),
+        env=base_env(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -94,7 +85,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
 
 
 def stdio_params(env: dict[str, str], *args: str) -> StdioServerParameters:
-    return StdioServerParameters(command=console_script(), args=list(args), env=subprocess_env(env))
+    return StdioServerParameters(command=console_script(), args=list(args), env=base_env(env))
 
 
 async def send_then_read_history(client: Client, fake: FakeClickSend | None) -> None:
@@ -204,17 +195,6 @@ async def test_healthz_answers_without_touching_clicksend(
     assert fake.requests == []
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [console_script(), *args],
-        env=subprocess_env(env),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def test_without_credentials_the_server_refuses_and_says_what_to_set() -> None:
     done = run_cli()
     assert done.returncode == 2
@@ -251,7 +231,7 @@ def test_the_call_command_exits_nonzero_on_invalid_arguments() -> None:
 def test_python_dash_m_runs_the_same_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "clicksend_mcp", "--version"],
-        env=subprocess_env(),
+        env=base_env(),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
