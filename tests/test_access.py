@@ -65,7 +65,9 @@ async def test_a_loopback_bind_serves_loopback_hosts(tools: dict[str, CompiledTo
     assert response.status_code == 200 and response.headers["mcp-session-id"]
 
 
-@pytest.mark.parametrize("host", ["evil.example.com:8000", "127.0.0.1.evil.example.com:8000", "localhost:8000.evil", ""])
+@pytest.mark.parametrize(
+    "host", ["evil.example.com:8000", "127.0.0.1.evil.example.com:8000", "localhost:8000.evil", ""]
+)
 async def test_a_loopback_bind_refuses_other_hosts_with_421(tools: dict[str, CompiledTool], host: str) -> None:
     async with serving(tools, HttpOptions(host="127.0.0.1")) as http:
         response = await hello(http, Host=host)

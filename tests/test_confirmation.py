@@ -139,7 +139,7 @@ async def test_the_question_lists_ten_recipients_and_counts_the_rest(
         await client.call_tool(SEND, sms(*numbers))
     [message] = seen
     [to_line] = [line for line in message.splitlines() if line.startswith("To: ")]
-    assert to_line == "To: " + ", ".join(numbers[:10]) + (f" {shown}" if shown else "")
+    assert to_line == "To: " + ", ".join(numbers[:10]) + (f" {shown}" if shown else "") + f" ({count} recipients)"
 
 
 def test_the_fingerprint_binds_the_tool_and_every_argument_but_not_their_order() -> None:

@@ -25,7 +25,7 @@ def refusal(recipients: list[Recipient], policy: SendPolicy, *, test_numbers: bo
 def test_test_numbers_only_refuses_a_list_or_area_it_cannot_check(recipient: Recipient) -> None:
     assert refusal([TEST_PHONE, recipient], SendPolicy(test_numbers_only=True)) == (
         f"{recipient.where}: only ClickSend test recipients are allowed (--test-numbers-only); "
-        "a contact list or area cannot be checked, send to test numbers directly"
+        f"{recipient.value} cannot be checked, send to test numbers directly"
     )
 
 

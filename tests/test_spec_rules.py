@@ -152,7 +152,12 @@ SPEC_RULES: list[tuple[str, Callable[[], dict[str, Any]], Change, str]] = [
         "a tool that sends reaches the outside world",
     ),
     ("a send without a guard", send_tool, _drop("guard"), "a tool that sends needs a guard block"),
-    ("a guard on a tool that does not send", send_tool, _drop("sends"), "only tools that send have a guard block"),
+    (
+        "a send guard on a tool that does not send",
+        send_tool,
+        _drop("sends"),
+        "a send guard needs the channel it sends on",
+    ),
     *[
         (
             f"a parameter named {name}",
