@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from clicksend_mcp import results
-from clicksend_mcp.compiler import RESULT_CONTRACT
+from clicksend_mcp.compiler import OUTPUT_SCHEMA, RESULT_CONTRACT
 from clicksend_mcp.http import HttpResponse, TransportFailure
 from clicksend_mcp.redaction import Redactor
 from clicksend_mcp.results import from_response, from_transport_failure, invalid_arguments
@@ -389,3 +389,9 @@ def test_only_string_keys_can_be_secret_named_and_any_value_under_one_is_hidden(
         "token": "[REDACTED]",
         "secret": "",
     }
+
+
+def test_the_published_output_schema_is_implied_by_the_contract_every_result_is_held_to() -> None:
+    assert set(OUTPUT_SCHEMA["required"]) <= set(RESULT_CONTRACT["required"])
+    for name, schema in OUTPUT_SCHEMA["properties"].items():
+        assert RESULT_CONTRACT["properties"][name] == schema

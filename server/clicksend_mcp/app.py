@@ -17,7 +17,7 @@ from mcp_types.jsonrpc import INVALID_PARAMS
 
 from . import __version__
 from . import discovery as discovery_tools
-from .compiler import RESULT_SCHEMA, CompiledTool
+from .compiler import OUTPUT_SCHEMA, SERVER_INPUTS_NOTE, CompiledTool
 from .confirmation import Confirmation, call_result, seal_request_state
 from .discovery import meta_tools
 from .dispatcher import Dispatcher, UnknownToolError
@@ -39,19 +39,68 @@ INSTRUCTIONS = (
     "Sends cost money and reach real people: quote with the price tools or dry_run: true first, and try things with "
     "ClickSend's test numbers (e.g. +61411111111). Timestamps in answers are Unix seconds (UTC); a time input also "
     "takes ISO 8601 with an offset or 'YYYY-MM-DD HH:MM Area/City', and times_used in the result says the UTC time "
-    "sent. A tool marked (not enabled here) exists but is not served: the operator can add it with --tools NAME."
+    "sent. A tool marked (not enabled here) exists but is not served: the operator can add it with --tools NAME. "
+    + SERVER_INPUTS_NOTE
 )
 
 
+def listed_tool(tool: CompiledTool, canonical: CompiledTool | None = None) -> dict[str, Any]:
+    """One tool as tools/list sends it (what `mcp_tool` dumps to), built directly: the schemas are the compiled
+    tool's own objects, not copies, so the listing costs neither a pydantic model per tool at start nor the memory
+    of a second and third copy of every schema.
+
+    Every tool's outputSchema is the one shared OUTPUT_SCHEMA object. `canonical`: the listed tool this
+    one is a second name of, with the same inputs; then the alias says so and its inputs carry no descriptions, which
+    the canonical entry next to it already gives, rather than every word of it twice."""
+    description = " ".join(tool.spec.description.split())
+    schema = tool.input_schema
+    if canonical is not None:
+        description = (
+            f"Same as {canonical.name}, a second name for one endpoint: the same inputs (described there) and result."
+        )
+        schema = _without_descriptions(schema)
+    entry: dict[str, Any] = {
+        "name": tool.name,
+        "title": tool.spec.title,
+        "description": description,
+        "inputSchema": schema,
+        "outputSchema": OUTPUT_SCHEMA,
+        "annotations": {k: v for k, v in tool.annotations.items() if v is not None},
+    }
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def listed_tools(tools: Iterable[CompiledTool]) -> list[dict[str, Any]]:
+    """The tools/list entries of these tools, each alias whose canonical tool is listed too stated once."""
+    listed = list(tools)
+    by_name = {t.name: t for t in listed}
+    entries = []
+    for tool in listed:
+        canonical = by_name.get(tool.spec.alias_of or "")
+        same = canonical is not None and canonical.input_schema == tool.input_schema
+        entries.append(listed_tool(tool, canonical if same else None))
+    return entries
+
+
+def _without_descriptions(schema: Any) -> Any:
+    """A JSON Schema without its description keywords (a property *named* description stays)."""
+    if isinstance(schema, list):
+        return [_without_descriptions(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "description" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "patternProperties") and isinstance(value, dict):
+            out[key] = {name: _without_descriptions(sub) for name, sub in value.items()}
+        else:
+            out[key] = _without_descriptions(value)
+    return out
+
+
 def mcp_tool(tool: CompiledTool) -> types.Tool:
-    return types.Tool(
-        name=tool.name,
-        title=tool.spec.title,
-        description=" ".join(tool.spec.description.split()),
-        input_schema=tool.input_schema,
-        output_schema=RESULT_SCHEMA,
-        annotations=types.ToolAnnotations.model_validate(tool.annotations),
-    )
+    return types.Tool.model_validate(listed_tool(tool))
 
 
 def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
@@ -59,7 +108,7 @@ def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
     listed = (
         [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in tools)]
         if discovery
-        else [mcp_tool(t) for t in tools]
+        else [types.Tool.model_validate(entry) for entry in listed_tools(tools)]
     )
     return len(types.ListToolsResult(tools=listed).model_dump_json(by_alias=True, exclude_none=True).encode())
 
@@ -67,20 +116,19 @@ def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
 def build_server(dispatcher: Dispatcher, *, discovery: bool = False) -> Server[Any]:
     """The low-level MCP server over the dispatcher's selected tools, or the discovery tools."""
     if discovery:
-        listed = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
-        schemas = {t.name: t.input_schema for t in listed}
+        meta = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
+        schemas = {t.name: t.input_schema for t in meta}
+        listing = types.ListToolsResult(tools=meta).model_dump(by_alias=True, mode="json", exclude_none=True)
     else:
-        listed = [mcp_tool(t) for t in dispatcher.tools.values()]
         schemas = {name: t.input_schema for name, t in dispatcher.tools.items()}
-    listing = types.ListToolsResult(tools=listed)
-    # The list never changes while serving: serialize it once (about 400 KB for every tool), not per request.
-    dumped: dict[str, Any] = {}
+        # The list never changes while serving: built once, as the plain JSON the SDK sends as it is (the
+        # envelope's own fields, such as the caching hints, as the SDK's model dumps them).
+        listing = types.ListToolsResult(tools=[]).model_dump(by_alias=True, mode="json", exclude_none=True)
+        listing["tools"] = listed_tools(dispatcher.tools.values())
     confirm = Confirmation(dispatcher)
 
     async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> dict[str, Any]:
-        if not dumped:
-            dumped.update(listing.model_dump(by_alias=True, mode="json", exclude_none=True))
-        return dumped
+        return listing
 
     async def on_call_tool(
         ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams

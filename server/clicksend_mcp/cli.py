@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -11,7 +10,8 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pydantic import ValidationError
@@ -22,6 +22,9 @@ from .loader import SpecLoadError
 from .logs import setup_logging
 from .redaction import Redactor
 from .settings import ConfigError, Settings, env_name
+
+if TYPE_CHECKING:
+    import argparse
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -43,6 +46,8 @@ class Flag:
         return "--" + self.field.replace("_", "-")
 
     def add_to(self, group: argparse._ArgumentGroup) -> None:
+        import argparse
+
         default = Settings.model_fields[self.field].default
         shown = f"; default {default}" if default not in (None, False) and "default" not in self.help else ""
         # SUPPRESS: an absent flag sets nothing, so a subcommand's parser never overwrites a value given before it.
@@ -91,6 +96,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag(SERVING, "transport", "how MCP clients connect", {"choices": ["stdio", "sse", "http"]}),
     Flag(SERVING, "host", "address to bind for sse/http"),
     Flag(SERVING, "port", "port for sse/http", {"type": int}),
+    Flag(
+        SERVING,
+        "workers",
+        "processes serving one port (handshake-era and SSE sessions then need sticky routing)",
+        {"type": int, "metavar": "N"},
+    ),
     Flag(
         SERVING,
         "auth_token",
@@ -173,6 +184,8 @@ cache folder) are in the README's configuration table. Check a set-up with: clic
 
 
 def _parent(groups: Sequence[str]) -> argparse.ArgumentParser:
+    import argparse
+
     parent = argparse.ArgumentParser(add_help=False)
     for name in groups:
         group = parent.add_argument_group(_GROUP_TITLES[name])
@@ -183,6 +196,8 @@ def _parent(groups: Sequence[str]) -> argparse.ArgumentParser:
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="clicksend-mcp",
@@ -232,9 +247,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(ns: argparse.Namespace) -> Settings:
+def _settings(ns: argparse.Namespace | SimpleNamespace) -> Settings:
     overrides: dict[str, Any] = {f.field: getattr(ns, f.field) for f in FLAGS if hasattr(ns, f.field)}
     return Settings(**overrides)
+
+
+def _export_flags(ns: argparse.Namespace | SimpleNamespace) -> None:
+    """Put the flags given into the environment, so worker processes (which read settings from it) see them."""
+    for flag in FLAGS:
+        if hasattr(ns, flag.field):
+            value = getattr(ns, flag.field)
+            os.environ[env_name(flag.field)] = ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _config_problem(exc: ValidationError) -> str:
@@ -269,7 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    ns = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # An MCP client usually starts the server with no arguments (settings in the environment): serve, without
+    # building the parser, which costs as much as the rest of the command line's start-up.
+    ns = _parser().parse_args(argv) if argv else SimpleNamespace(command=None)
     try:
         settings = _settings(ns)
     except ValidationError as exc:
@@ -320,6 +346,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
+    if command == "serve" and settings.workers > 1:
+        _export_flags(ns)
     if command == "call":
         return anyio.run(_call, dispatcher, ns.name, ns.args, settings.confirm_sends)
     return anyio.run(_serve, dispatcher, settings, listener)
@@ -413,9 +441,7 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
 
 async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | None) -> int:
     from .app import build_server
-    from .selection import split_names
-    from .transports.asgi import HttpOptions, http_app, sse_app
-    from .transports.serving import ServeOptions, closing, serve_http
+    from .transports.serving import build_http_app, closing, serve_http, serve_options, serve_workers
     from .transports.stdio import run_stdio
 
     server = build_server(dispatcher, discovery=settings.discovery)
@@ -431,32 +457,13 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
         if settings.transport == "stdio" or listener is None:
             await run_stdio(server, dispatcher, settings.shutdown_grace)
             return 0
-        options = HttpOptions(
-            host=settings.host,
-            auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
-            allowed_hosts=split_names(settings.allowed_hosts),
-            allowed_origins=split_names(settings.allowed_origins),
-            max_body_bytes=settings.max_body_bytes,
-            session_idle_timeout=settings.session_idle_timeout,
-            max_sessions=settings.max_sessions,
-            max_sessions_per_client=settings.max_sessions_per_client,
-        )
-        app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         port = listener.getsockname()[1]
         shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
         log.info("listening on http://%s:%d%s", shown_host, port, endpoint)
-        await serve_http(
-            app,
-            dispatcher,
-            ServeOptions(
-                host=settings.host,
-                port=port,
-                log_level=settings.log_level,
-                shutdown_grace=settings.shutdown_grace,
-                header_timeout=settings.header_timeout,
-                max_connections=settings.max_connections,
-                listener=listener,
-            ),
-        )
+        if settings.workers > 1:
+            # The parent only supervises: each worker builds its own dispatcher from the environment.
+            await dispatcher.aclose()
+            return await serve_workers(settings, listener)
+        await serve_http(build_http_app(server, settings), dispatcher, serve_options(settings, listener))
     return 0

@@ -17,42 +17,24 @@ if TYPE_CHECKING:
     import jsonschema
     from jsonschema import Draft202012Validator
 
-# Inputs the server adds and handles itself; never sent to ClickSend.
-DRY_RUN_PARAM: dict[str, Any] = {
-    "type": "boolean",
-    "default": False,
-    "description": "true: send and spend nothing; return the request and ClickSend's quote (price, parts).",
-}
-ALL_PAGES_PARAM: dict[str, Any] = {
-    "type": "boolean",
-    "default": False,
-    "description": "Fetch every page from `page` on (up to max_items).",
-}
-MAX_ITEMS_PARAM: dict[str, Any] = {
-    "type": "integer",
-    "minimum": 1,
-    "maximum": 5000,
-    "default": 500,
-    "description": "With all_pages: most items.",
-}
-FIELDS_PARAM: dict[str, Any] = {
-    "type": "array",
-    "items": {"type": "string"},
-    "minItems": 1,
-    "description": "Only these fields (of each item).",
-}
-KEEP_EMPTY_PARAM: dict[str, Any] = {
-    "type": "boolean",
-    "default": False,
-    "description": "Keep null and empty item fields.",
-}
+# Inputs the server adds and handles itself; never sent to ClickSend. They mean the same on every tool, so their
+# meaning is stated once, in the server's instructions (SERVER_INPUTS_NOTE), not in each of some 250 schemas.
+DRY_RUN_PARAM: dict[str, Any] = {"type": "boolean", "default": False}
+ALL_PAGES_PARAM: dict[str, Any] = {"type": "boolean", "default": False}
+MAX_ITEMS_PARAM: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500}
+FIELDS_PARAM: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+KEEP_EMPTY_PARAM: dict[str, Any] = {"type": "boolean", "default": False}
+SERVER_INPUTS_NOTE = (
+    "Inputs the server adds mean the same on every tool: dry_run (sends): true sends and spends nothing and returns "
+    "the request and ClickSend's quote (price, parts); all_pages (lists): fetch every page from `page` on, up to "
+    "max_items items; fields: return only these fields of each item; keep_empty: keep items' null and empty fields."
+)
 SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty"})
-TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
 EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."
 DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
     "type": ["integer", "string"],
     "description": "Instead of date_before: includes the message at exactly this time (e.g. the last one you "
-    "processed)." + TIME_NOTE,
+    "processed).",
 }
 
 # Maton connection ids as the gateway documents them (e.g. 37beee67-29f7-43b6-b0b2-5f0f7a5d6440): a UUID.
@@ -72,15 +54,8 @@ MATON_CONNECTION_PARAM = ParamSpec.model_validate(
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")
 
-# Repeated on every tool in tools/list, so it is kept terse (the default selection must fit 40 KB): the field
-# meanings and types are in the server's instructions and the README. Every result also carries http_code,
-# response_code, response_msg and, when they apply, warnings, retry_after, tag, truncated, untrusted_content, sandbox.
-RESULT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"successful": {"type": "boolean"}},
-    "required": ["successful", "data", "error", "error_code"],
-}
-# What every result honours (the tests hold every result to it); the published RESULT_SCHEMA is its terse part.
+# What every result honours (the tests hold every result to it); every result also carries http_code, response_code,
+# response_msg and, when they apply, warnings, retry_after, tag, truncated, untrusted_content, sandbox.
 RESULT_CONTRACT: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -88,6 +63,14 @@ RESULT_CONTRACT: dict[str, Any] = {
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
     },
+    "required": ["successful", "data", "error", "error_code"],
+}
+
+# Published as every tool's outputSchema, so clients can rely on structuredContent's shape. It is repeated on every
+# tool in tools/list, so it is the contract's core only; the server's instructions state the rest once.
+OUTPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"successful": {"type": "boolean"}},
     "required": ["successful", "data", "error", "error_code"],
 }
 
@@ -257,9 +240,8 @@ def _publish_times(node: Any) -> Any:
     """Spec schemas -> published ones: each `format: unix-time` input also takes the text forms times.py reads."""
     if isinstance(node, dict):
         if node.get("format") == UNIX_TIME:
-            published = publish(node)
-            published["description"] = published.get("description", "").rstrip() + TIME_NOTE
-            return published
+            # The text forms a time input takes are the same everywhere: the server's instructions say them once.
+            return publish(node)
         return {k: _publish_times(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_publish_times(v) for v in node]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,22 +76,33 @@ def _walk(node: Any, path: Path, where: str) -> Iterator[tuple[str, Any, Any]]:
 
 def normalize_phone(number: str, region: str | None, where: str, *, fax: bool = False) -> tuple[str, str | None]:
     """E.164 and the ISO country of a number; GuardrailError naming `where` when it is not a valid number."""
+    text = number.strip()
+    found = _parse_phone(text, (region or "").upper() or None, fax)
+    if isinstance(found, tuple):
+        return found
+    hint = "in international format, e.g. +61411111111"
+    if found == "unparsable":
+        extra = "" if text.startswith("+") or region else " (or give the message's country)"
+        raise GuardrailError("INVALID_ARGUMENTS", f"{where}: {number!r} is not a phone number {hint}{extra}")
+    raise GuardrailError("INVALID_ARGUMENTS", f"{where}: {number!r} is not a valid phone number ({hint})")
+
+
+# Parsing a number with phonenumbers is most of a send's own work; the same recipients recur, so answers are kept
+# (bounded). The value is the number's E.164 form and country, or why it is not one.
+@functools.lru_cache(maxsize=4096)
+def _parse_phone(text: str, region: str | None, fax: bool) -> tuple[str, str | None] | str:
     import phonenumbers  # its metadata loads on the first send, not at start-up
 
-    text = number.strip()
     tests = TEST_FAX_NUMBERS if fax else TEST_PHONE_NUMBERS
     compact = "+" + "".join(ch for ch in text if ch.isdigit()) if text.startswith("+") else text
     if compact in tests:
-        parsed = phonenumbers.parse(compact, None)
-        return compact, phonenumbers.region_code_for_number(parsed)
-    hint = "in international format, e.g. +61411111111"
+        return compact, phonenumbers.region_code_for_number(phonenumbers.parse(compact, None))
     try:
-        parsed = phonenumbers.parse(text, (region or "").upper() or None)
+        parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        extra = "" if text.startswith("+") or region else " (or give the message's country)"
-        raise GuardrailError("INVALID_ARGUMENTS", f"{where}: {number!r} is not a phone number {hint}{extra}") from None
+        return "unparsable"
     if not phonenumbers.is_valid_number(parsed):
-        raise GuardrailError("INVALID_ARGUMENTS", f"{where}: {number!r} is not a valid phone number ({hint})")
+        return "invalid"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), phonenumbers.region_code_for_number(
         parsed
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 Backend = Literal["direct", "maton", "skillboss", "sandbox"]
 Transport = Literal["stdio", "sse", "http"]
@@ -25,6 +25,21 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def _from_environment(model: type[BaseModel]) -> dict[str, Any]:
+    """Each field's value from its environment variable (the upper-case names among its aliases), matched without
+    regard to case. Read here rather than with pydantic-settings: its import costs a tenth of the SDK's start-up for
+    what, with only plain fields, is a dictionary look-up."""
+    environ = {key.upper(): value for key, value in os.environ.items()}
+    found: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        choices = field.validation_alias.choices if isinstance(field.validation_alias, AliasChoices) else []
+        for alias in choices:
+            if isinstance(alias, str) and alias != name and alias.upper() in environ:
+                found[name] = environ[alias.upper()]
+                break
+    return found
+
+
 def env_name(field: str) -> str:
     """The environment variable of a settings field (the last of its aliases), e.g. "port" -> CLICKSEND_MCP_PORT."""
     alias = Settings.model_fields[field].validation_alias
@@ -34,10 +49,14 @@ def env_name(field: str) -> str:
     return name
 
 
-class Settings(BaseSettings):
-    """Every setting has an environment variable; the command line overrides it (see cli.py)."""
+class Settings(BaseModel):
+    """Every setting has an environment variable; the command line overrides it (see cli.py): values given to the
+    constructor, by field name, win over the environment."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(type(self)), **values})
 
     backend: Backend | None = Field(default=None, validation_alias=_env("backend", "CLICKSEND_BACKEND"))
     clicksend_username: str | None = Field(
@@ -116,6 +135,9 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         default=30.0, ge=0, le=600, validation_alias=_env("shutdown_grace", "CLICKSEND_MCP_SHUTDOWN_GRACE")
     )
+    # Processes serving the HTTP transports on one socket. Handshake-era and SSE sessions live in one worker's
+    # memory, so more than one needs sticky routing for them; 2026-era requests are stateless and go anywhere.
+    workers: int = Field(default=1, ge=1, le=64, validation_alias=_env("workers", "CLICKSEND_MCP_WORKERS"))
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", validation_alias=_env("log_level", "CLICKSEND_MCP_LOG_LEVEL")
     )
@@ -206,6 +228,8 @@ class Settings(BaseSettings):
     def check_http_exposure(self) -> None:
         """Serving HTTP beyond loopback needs an access token: otherwise anyone who can reach it can send SMS."""
         if self.transport == "stdio":
+            if self.workers > 1:
+                raise ConfigError("--workers (CLICKSEND_MCP_WORKERS) needs an HTTP transport (--transport http or sse)")
             return
         token = self.auth_token.get_secret_value() if self.auth_token else None
         if token is not None and len(token) < 16:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,8 @@ class HttpOptions:
 
 
 async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "server": SERVER_NAME, "version": __version__})
+    # pid: which worker answered, when several serve one port (--workers).
+    return JSONResponse({"status": "ok", "server": SERVER_NAME, "version": __version__, "pid": os.getpid()})
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:

@@ -1,23 +1,36 @@
-"""Running an HTTP transport under uvicorn, and a graceful stop: in-flight calls finish before streams close."""
+"""Running an HTTP transport under uvicorn, in one process or several workers on one socket, and a graceful stop:
+in-flight calls finish before streams close."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.abc
 
 from ..dispatcher import Dispatcher
 from ..settings import ConfigError
 from .connections import BACKLOG, ConnectionLimits, fit_to_descriptors, guarded_h11
 
+if TYPE_CHECKING:
+    from ..settings import Settings
+
 log = logging.getLogger("clicksend_mcp")
 
+# A worker that exits this soon after it started failed to start (a bad setting, an unreachable database): starting
+# it again would fail the same way, so the server stops instead of looping.
+STARTUP_FAILURE_SECONDS = 10.0
 ABANDON_WAIT = 5  # seconds abandoned calls get to write their answers
 
 
@@ -57,6 +70,36 @@ def bind_listener(host: str, port: int) -> socket.socket:
             raise ConfigError(f"not allowed to listen on {where}; choose a port above 1023 with --port") from None
         raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
     return sock
+
+
+def build_http_app(server: Any, settings: Settings) -> Any:
+    """The ASGI app of the settings' HTTP transport (SSE or streamable HTTP) around an MCP server."""
+    from ..selection import split_names
+    from .asgi import HttpOptions, http_app, sse_app
+
+    options = HttpOptions(
+        host=settings.host,
+        auth_token=settings.auth_token.get_secret_value() if settings.auth_token else None,
+        allowed_hosts=split_names(settings.allowed_hosts),
+        allowed_origins=split_names(settings.allowed_origins),
+        max_body_bytes=settings.max_body_bytes,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
+        max_sessions_per_client=settings.max_sessions_per_client,
+    )
+    return sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
+
+
+def serve_options(settings: Settings, listener: socket.socket | None = None) -> ServeOptions:
+    return ServeOptions(
+        host=settings.host,
+        port=listener.getsockname()[1] if listener is not None else settings.port,
+        log_level=settings.log_level,
+        shutdown_grace=settings.shutdown_grace,
+        header_timeout=settings.header_timeout,
+        max_connections=settings.max_connections,
+        listener=listener,
+    )
 
 
 async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) -> None:
@@ -140,3 +183,111 @@ async def closing(dispatcher: Dispatcher) -> AsyncIterator[Dispatcher]:
         yield dispatcher
     finally:
         await dispatcher.aclose()
+
+
+async def serve_workers(settings: Settings, listener: socket.socket | None = None) -> int:
+    """Serve the HTTP transport from `settings.workers` processes sharing one listening socket.
+
+    Each worker rebuilds everything from the environment (the command line has put its flags there), so it serves
+    exactly what a single process would. A worker that dies is replaced; one that fails at start stops the server.
+    SIGTERM or SIGINT stop every worker gracefully (each drains its calls, up to the grace), then the parent."""
+    sock = listener or bind_listener(settings.host, settings.port)
+    sock.set_inheritable(True)
+    fd = sock.fileno()
+    command = [sys.executable, "-m", "clicksend_mcp.transports.serving", str(fd)]
+    env = {**os.environ, "CLICKSEND_MCP_WORKERS": "1"}
+    processes: dict[int, anyio.abc.Process] = {}
+    stopping = False
+    failed = False
+
+    async def keep_worker(slot: int, scope: anyio.CancelScope) -> None:
+        nonlocal failed
+        while not stopping:
+            started = time.monotonic()
+            process = await anyio.open_process(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=None, stderr=None, pass_fds=(fd,)
+            )
+            processes[slot] = process
+            code = await process.wait()
+            if stopping:
+                return
+            if time.monotonic() - started < STARTUP_FAILURE_SECONDS:
+                log.error("worker %d exited with code %s while starting; stopping the server", process.pid, code)
+                failed = True
+                scope.cancel()
+                return
+            log.warning("worker %d exited with code %s; starting another", process.pid, code)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                for slot in range(settings.workers):
+                    tg.start_soon(keep_worker, slot, tg.cancel_scope)
+                log.info("%d workers on http://%s:%d", settings.workers, settings.host, settings.port)
+                async for signum in signals:
+                    log.info("%s: stopping %d workers", signal.Signals(signum).name, len(processes))
+                    break
+                stopping = True
+                for process in processes.values():
+                    if process.returncode is None:
+                        process.send_signal(signal.SIGTERM)
+    finally:
+        stopping = True
+        with anyio.CancelScope(shield=True):
+            await stop_all(list(processes.values()), settings.shutdown_grace + 10)
+        sock.close()
+    return 1 if failed else 0
+
+
+async def stop_all(processes: list[anyio.abc.Process], patience: float) -> None:
+    """SIGTERM each worker still running, wait up to `patience` seconds for all, then SIGKILL the rest."""
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+    with anyio.move_on_after(patience):
+        for process in processes:
+            await process.wait()
+    for process in processes:
+        if process.returncode is None:
+            log.warning("worker %d did not stop in time: killed", process.pid)
+            process.kill()
+            await process.wait()
+
+
+def worker_main(fd: int) -> int:
+    """One worker: settings from the environment -> dispatcher -> MCP server -> the HTTP app on the inherited socket."""
+    from ..app import build_server
+    from ..assembly import build_dispatcher
+    from ..logs import setup_logging
+    from ..redaction import Redactor
+    from ..settings import Settings
+
+    settings = Settings()
+    setup_logging(settings.log_level, Redactor(()), settings.log_format)
+    dispatcher = build_dispatcher(settings)
+    setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
+    app = build_http_app(build_server(dispatcher, discovery=settings.discovery), settings)
+    sock = socket.socket(fileno=fd)
+    log.info("worker %d serving", os.getpid())
+
+    async def run() -> None:
+        async with closing(dispatcher), anyio.create_task_group() as tg:
+            tg.start_soon(stop_with_parent, os.getppid())
+            await serve_http(app, dispatcher, serve_options(settings, listener=sock))
+            tg.cancel_scope.cancel()
+
+    anyio.run(run)
+    return 0
+
+
+async def stop_with_parent(parent: int) -> None:
+    """SIGTERM to this worker once its parent is gone (killed with SIGKILL, say), so no worker outlives the server
+    and holds its port."""
+    while os.getppid() == parent:
+        await anyio.sleep(1)
+    log.warning("the server process %d is gone: worker %d stops", parent, os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    raise SystemExit(worker_main(int(sys.argv[1])))

@@ -3,16 +3,24 @@
 When stdin closes, or on SIGTERM/SIGINT, the server stops reading but keeps the protocol open until each request
 it has received is answered: calls finish within the grace period, and a call still waiting on ClickSend then
 answers OUTCOME_UNKNOWN (with its tag) rather than vanishing with the process.
+
+When stdin and stdout are pipes or sockets (as an MCP client connects them) the lines are read and written on the
+event loop itself: the SDK's default wraps them in worker threads, three thread hops per call (read, write, flush),
+which cost more than everything else the server does for a call on a loaded machine. Anything else (a file, a
+terminal, a loop other than asyncio) reads stdin in a daemon thread and writes through the SDK's default.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -26,6 +34,9 @@ from ..dispatcher import Dispatcher
 from .serving import finish_calls
 
 log = logging.getLogger("clicksend_mcp")
+
+# Longest message line accepted; the body caps of the HTTP transports stay far below it.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
 class _StdinLines:
@@ -74,6 +85,89 @@ class _StdinLines:
         return line.decode("utf-8", errors="replace")
 
 
+class _LoopLines:
+    """stdin as async lines read by the event loop from a pipe or socket; `stop` ends the iteration at once."""
+
+    def __init__(self, reader: asyncio.StreamReader, transport: asyncio.ReadTransport) -> None:
+        self._reader = reader
+        self._transport = transport
+        self._stopped = False
+
+    def start(self, portal: BlockingPortal) -> None:
+        pass  # nothing to start: the loop reads as data arrives
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._transport.close()  # the protocol then ends the reader, waking a pending readline
+
+    def __aiter__(self) -> _LoopLines:
+        return self
+
+    async def __anext__(self) -> str:
+        line = b"" if self._stopped else await self._reader.readline()
+        if not line or self._stopped:
+            raise StopAsyncIteration
+        return line.decode("utf-8", errors="replace")
+
+
+class _Output:
+    """stdout as the SDK writes to it: text into the pipe's buffer; flush waits until the pipe takes it."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    async def write(self, text: str) -> None:
+        self._writer.write(text.encode("utf-8"))
+
+    async def flush(self) -> None:
+        await self._writer.drain()
+
+
+def _is_pipe_or_socket(fd: int) -> bool:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+@contextlib.asynccontextmanager
+async def _wire() -> AsyncIterator[tuple[Any, Any]]:
+    """(stdin lines, stdout writer): loop-driven where both are pipes or sockets, else the daemon-thread reader and
+    None (the SDK's own stdout).
+
+    Loop-driven, the wire moves to private descriptors while serving, and fd 0 and 1 point at the null device and
+    stderr, as the SDK does, so a stray print or a child process cannot corrupt the protocol."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another event loop (trio)
+        loop = None
+    if not (loop is not None and _is_pipe_or_socket(0) and _is_pipe_or_socket(1)):
+        yield _StdinLines(sys.stdin.fileno()), None
+        return
+    sys.stdout.flush()
+    wire_in, wire_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(2, 1)
+    os.close(null)
+    reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
+    in_file, out_file = os.fdopen(wire_in, "rb", buffering=0), os.fdopen(wire_out, "wb", buffering=0)
+    in_transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), in_file)
+    out_transport, out_protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, out_file)
+    writer = asyncio.StreamWriter(out_transport, out_protocol, None, loop)
+    try:
+        yield _LoopLines(reader, in_transport), _Output(writer)
+    finally:
+        with contextlib.suppress(Exception):  # the client may have gone: what is left unsent has no reader
+            await writer.drain()
+        for wire, fd in ((wire_in, 0), (wire_out, 1)):
+            with contextlib.suppress(OSError):  # already closed by its transport (stdin at end of file)
+                os.dup2(wire, fd)
+        in_transport.close()
+        out_transport.close()
+
+
 class _Pending:
     """Ids of the client's requests that have no answer yet."""
 
@@ -97,12 +191,15 @@ class _Pending:
 
 
 async def run_stdio(server: Server[Any], dispatcher: Dispatcher | None = None, grace: float = 30.0) -> None:
-    lines = _StdinLines(sys.stdin.fileno())
     pending = _Pending()
     to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
 
-    async with BlockingPortal() as portal, stdio_server(stdin=lines) as (stdin, stdout):  # type: ignore[arg-type]
+    async with (
+        _wire() as (lines, out),
+        BlockingPortal() as portal,
+        stdio_server(stdin=lines, stdout=out) as (stdin, stdout),
+    ):
         lines.start(portal)
 
         async def pump_in() -> None:
