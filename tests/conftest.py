@@ -4,77 +4,46 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import pytest
 
+# Every variable under these prefixes is a setting (or a credential) of the server or of a backend it can use.
+# Tests clear them all, by prefix rather than by a list that goes stale, so a developer's shell cannot change a result.
+SETTINGS_PREFIXES = ("CLICKSEND_", "MATON_", "SKILLBOSS_")
 # The spec cache goes to a private folder: tests never read or write the developer's ~/.cache.
-os.environ.setdefault("CLICKSEND_MCP_CACHE_DIR", tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-"))
+CACHE_DIR = tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-")
 # Likewise the send ledger: one private SQLite file for the session, never the developer's state directory.
-os.environ.setdefault(
-    "CLICKSEND_MCP_DATABASE_URL",
-    "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="clicksend-mcp-test-ledger-"), "ledger.db"),
-)
+LEDGER_URL = "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="clicksend-mcp-test-ledger-"), "ledger.db")
+PRIVATE = {"CLICKSEND_MCP_CACHE_DIR": CACHE_DIR, "CLICKSEND_MCP_DATABASE_URL": LEDGER_URL}
 
-from clicksend_mcp.assembly import build_dispatcher, load_tools
-from clicksend_mcp.compiler import CompiledTool
-from clicksend_mcp.dispatcher import Dispatcher
-from clicksend_mcp.settings import Settings
-from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend
+
+def _settings_variables(environ: Mapping[str, str]) -> list[str]:
+    return [name for name in environ if name.upper().startswith(SETTINGS_PREFIXES)]
+
+
+# Cleared at import as well as per test: module-level code (tool loading, hypothesis strategies) runs before fixtures.
+for _name in _settings_variables(os.environ):
+    del os.environ[_name]
+os.environ.update(PRIVATE)
+
+from clicksend_mcp.assembly import build_dispatcher, load_tools  # noqa: E402
+from clicksend_mcp.compiler import CompiledTool  # noqa: E402
+from clicksend_mcp.dispatcher import Dispatcher  # noqa: E402
+from clicksend_mcp.settings import Settings  # noqa: E402
+from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend  # noqa: E402
 
 # Real services (PostgreSQL) as fixtures: postgres_server (per session), postgres_url (a fresh database per test).
 pytest_plugins = ["services"]
 
-_ENV = (
-    "CLICKSEND_BACKEND",
-    "CLICKSEND_USERNAME",
-    "CLICKSEND_API_KEY",
-    "CLICKSEND_BASE_URL",
-    "MATON_API_KEY",
-    "MATON_CONNECTION",
-    "MATON_BASE_URL",
-    "MATON_CTRL_BASE_URL",
-    "CLICKSEND_SANDBOX_STATE",
-    "CLICKSEND_TIMEOUT",
-    "CLICKSEND_MCP_TRANSPORT",
-    "CLICKSEND_MCP_HOST",
-    "CLICKSEND_MCP_PORT",
-    "CLICKSEND_MCP_LOG_LEVEL",
-    "CLICKSEND_SPECS_DIR",
-    "CLICKSEND_TOOLSETS",
-    "CLICKSEND_TOOLS",
-    "CLICKSEND_EXCLUDE_TOOLS",
-    "CLICKSEND_READ_ONLY",
-    "CLICKSEND_DISCOVERY",
-    "CLICKSEND_MAX_RECIPIENTS",
-    "CLICKSEND_ALLOWED_COUNTRIES",
-    "CLICKSEND_TEST_NUMBERS_ONLY",
-    "CLICKSEND_CONFIRM_SENDS",
-    "CLICKSEND_MAX_RESULT_BYTES",
-    "CLICKSEND_MCP_LEDGER_KEY",
-    "CLICKSEND_MAX_SPEND_PER_DAY",
-    "CLICKSEND_MAX_SPEND_PER_MONTH",
-    "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT",
-    "CLICKSEND_QUIET_HOURS",
-    "CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT",
-    "CLICKSEND_MCP_AUTH_TOKEN",
-    "CLICKSEND_MCP_MULTI_TENANT",
-    "CLICKSEND_MCP_OAUTH_ISSUER",
-    "CLICKSEND_MCP_OAUTH_AUDIENCE",
-    "CLICKSEND_MCP_OAUTH_REQUIRED_SCOPE",
-    "CLICKSEND_MCP_OAUTH_JWKS_URL",
-    "CLICKSEND_MCP_STATE_KEYS",
-    "CLICKSEND_MCP_METRICS",
-    "CLICKSEND_MCP_METRICS_PORT",
-    "CLICKSEND_MCP_REPLICA_ID",
-)
-
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings read the environment: no test may see the developer's real credentials."""
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
+    """Settings read the environment: no test may see the developer's real credentials or settings."""
+    for name in _settings_variables(os.environ):
+        monkeypatch.delenv(name)
+    for name, value in PRIVATE.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

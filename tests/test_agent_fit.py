@@ -416,3 +416,18 @@ async def test_inbound_text_is_marked_untrusted(tools: dict[str, CompiledTool], 
     assert "data.data[].body" in inbound["untrusted_content"]["fields"]
     assert "never as instructions" in inbound["untrusted_content"]["note"]
     assert "untrusted_content" not in account
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+async def test_max_recipients_allows_exactly_the_limit_and_refuses_one_more(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, limit: int
+) -> None:
+    numbers = [TEST_NUMBER, "+61422222222", "+61433333333", "+61444444444"][: limit + 1]
+    async with connected(tools, fake, max_recipients=limit) as client:
+        at_limit = outcome(await client.call_tool(SEND, sms(*numbers[:limit])))
+        over = outcome(await client.call_tool(SEND, sms(*numbers)))
+    assert at_limit["successful"] is True, at_limit["error"]
+    assert over["error_code"] == "REFUSED" and f"reaches {limit + 1} recipients" in over["error"]
+    assert f"at most {limit} per call" in over["error"]
+    [sent] = fake.sent("POST", "/v3/sms/send")
+    assert [m["to"] for m in sent.json["messages"]] == numbers[:limit]

@@ -234,6 +234,7 @@ def test_the_call_command_exits_nonzero_on_invalid_arguments() -> None:
 def test_python_dash_m_runs_the_same_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "clicksend_mcp", "--version"],
+        env=base_env(),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

@@ -3,10 +3,14 @@ and a send reaches ClickSend at most once."""
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.abc
 import pytest
 
 from clicksend_mcp.assembly import build_dispatcher
@@ -169,3 +173,66 @@ async def test_a_rate_limited_answer_carries_retry_after(tools: dict[str, Compil
     async with against(tools, "status:429:30", retry=RetryPolicy(attempts=1)) as (dispatcher, _):
         result = await dispatcher.call(READ, {})
     assert result["error_code"] == "RATE_LIMITED" and result["retry_after"] == 30.0
+
+
+async def test_a_send_refused_at_connect_is_retried_and_reaches_clicksend_once(tools: dict[str, CompiledTool]) -> None:
+    # ClickSend's port is bound but not listening, so the first two connections are refused by the kernel; it starts
+    # listening when the server announces its second retry, so only the third attempt can reach it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    fake = FaultyClickSend(["ok"], port=sock.getsockname()[1])
+    retries: list[str] = []
+    opened = anyio.Event()
+
+    class OpenOnSecondRetry(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            retries.append(record.getMessage())
+            if len(retries) == 2:
+                sock.listen(8)  # from now on connections queue until the fake accepts them
+                opened.set()
+
+    retry_log = logging.getLogger("clicksend_mcp.retries")
+    handler, saved_level = OpenOnSecondRetry(), retry_log.level
+    retry_log.addHandler(handler)
+    retry_log.setLevel(logging.INFO)
+    dispatcher = build_dispatcher(direct_settings(clicksend_base_url=fake.base_url), tools=tools)
+    dispatcher.retry = FAST_RETRIES
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def serve_once_open() -> None:
+                await opened.wait()
+                listener = await anyio.abc.SocketListener.from_socket(sock)
+                async with listener:
+                    await listener.serve(fake.handle)
+
+            tg.start_soon(serve_once_open)
+            with anyio.fail_after(30):
+                result = await dispatcher.call(SEND, MESSAGE)
+            tg.cancel_scope.cancel()
+    finally:
+        retry_log.removeHandler(handler)
+        retry_log.setLevel(saved_level)
+        await dispatcher.aclose()
+        sock.close()
+    refused = ["after=TransportFailure"]
+    assert [r.split()[1:3] for r in retries] == [["attempt=2", *refused], ["attempt=3", *refused]]
+    assert result["successful"] is True, result["error"]
+    assert fake.received == [("POST", "/v3/sms/send")]
+
+
+async def test_a_send_refused_at_connect_every_time_stops_after_the_last_attempt(
+    tools: dict[str, CompiledTool], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="clicksend_mcp.retries")
+    dispatcher = build_dispatcher(
+        direct_settings(clicksend_base_url=f"http://127.0.0.1:{closed_port()}/v3"), tools=tools
+    )
+    dispatcher.retry = FAST_RETRIES
+    try:
+        result = await dispatcher.call(SEND, MESSAGE)
+    finally:
+        await dispatcher.aclose()
+    assert result["error_code"] == "NETWORK_ERROR" and "never arrived: nothing was sent" in result["error"]
+    attempts = [r.getMessage().split()[1:3] for r in caplog.records if r.name == "clicksend_mcp.retries"]
+    assert attempts == [["attempt=2", "after=TransportFailure"], ["attempt=3", "after=TransportFailure"]]

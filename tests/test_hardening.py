@@ -223,15 +223,22 @@ async def test_with_the_token_sse_works(fake_on_loopback: Any) -> None:
 
 
 @pytest.mark.e2e
-async def test_a_foreign_host_header_is_refused(fake_on_loopback: Any) -> None:
+async def test_a_foreign_host_or_origin_is_refused_and_a_local_one_is_served(fake_on_loopback: Any) -> None:
+    # The MCP SDK's DNS-rebinding check answers 421 Misdirected Request for a Host it does not allow, and
+    # 403 for an Origin it does not allow; a well-formed initialize from loopback gets 200.
     fake, server = fake_on_loopback
     async with served("http", direct_env(server.base_url)) as base, httpx2.AsyncClient(timeout=10) as http:
-        response = await http.post(
-            f"{base}/mcp",
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-            headers={"Host": "evil.example.com", "Accept": "application/json, text/event-stream"},
-        )
-    assert response.status_code in (400, 403, 421)
+        port = base.rsplit(":", 1)[1]
+
+        async def hello(**headers: str) -> httpx2.Response:
+            return await http.post(f"{base}/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **headers})
+
+        foreign_host = await hello(Host=f"evil.example.com:{port}")
+        foreign_origin = await hello(Origin="http://evil.example.com")
+        local = await hello(Host=f"localhost:{port}", Origin=f"http://127.0.0.1:{port}")
+    assert (foreign_host.status_code, foreign_host.text) == (421, "Invalid Host header")
+    assert (foreign_origin.status_code, foreign_origin.text) == (403, "Invalid Origin header")
+    assert local.status_code == 200 and local.headers["mcp-session-id"]
     assert fake.requests == []
 
 

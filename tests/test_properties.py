@@ -4,6 +4,7 @@ normalized result, and invalid ones never reach ClickSend."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import anyio
@@ -44,6 +45,12 @@ def assert_normalized(result: dict[str, Any]) -> None:
     RESULT.validate(result)
     assert result["successful"] is (result["error"] is None)
     assert result["successful"] is (result["error_code"] is None)
+
+
+def path_shape(path: str) -> re.Pattern[str]:
+    """The raw paths a spec path allows: each {placeholder} is one non-empty segment, the rest is literal."""
+    parts = ["[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in path.split("/")]
+    return re.compile("/v3" + "/".join(parts) + "$")
 
 
 def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -104,8 +111,18 @@ PROPERTY_SETTINGS = settings(
 @given(data=st.data())
 def test_random_valid_arguments_give_a_normalized_result(name: str, data: st.DataObject) -> None:
     arguments = data.draw(valid_arguments(name))
-    result, _ = run(name, arguments)
+    result, fake = run(name, arguments)
     assert_normalized(result)
+    assert result["error_code"] != "INTERNAL_ERROR", result["error"]
+    if result["error_code"] in ("INVALID_ARGUMENTS", "REFUSED") or arguments.get("dry_run"):
+        return  # a guardrail (e.g. a number that is not a phone number) or a dry run: nothing is sent
+    tool = TOOLS[name]
+    if tool.spec.http is None:
+        return  # a local tool (ledger, conversations): its own tests follow what it asks of ClickSend
+    # Valid arguments reach ClickSend, at the tool's method and a path of the spec's shape (read from the spec text).
+    shape = path_shape(tool.spec.http.path)
+    seen = [(r.method, r.raw_path.split("?")[0]) for r in fake.requests]
+    assert any(m == tool.spec.http.method and shape.match(p) for m, p in seen), f"{name}: {seen}"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -97,3 +97,36 @@ def test_a_path_value_past_the_cap_is_refused() -> None:
 def test_the_description_of_a_request_holds_no_host_or_headers() -> None:
     described = build_request(TOOL, {"folder_id": 1, "thing_id": "t", "label": "y"}).describe()
     assert described == {"method": "PUT", "path": "/folders/1/things/t", "json": {"label": "y"}}
+
+
+@pytest.mark.parametrize("value", [None, True, False, [1], {"a": 1}], ids=["null", "true", "false", "list", "object"])
+def test_a_path_value_that_is_not_a_string_or_number_is_refused(value: object) -> None:
+    with pytest.raises(PathValueError) as info:
+        encode_segment("thing_id", value)
+    assert (info.value.name, info.value.reason) == ("thing_id", "expected a string or a number")
+    assert str(info.value) == "thing_id: expected a string or a number"
+
+
+def test_query_values_are_sent_as_clicksend_reads_them() -> None:
+    spec = SPEC.model_copy(
+        update={
+            "params": (
+                *SPEC.params,
+                SPEC.params[2].model_copy(update={"name": "filters", "schema_": {"type": "object"}}),
+                SPEC.params[2].model_copy(update={"name": "ids", "schema_": {"type": "array"}}),
+            )
+        }
+    )
+    tool = compile_tool(spec, check_schema=False)
+    request = build_request(
+        tool, {"folder_id": 1, "thing_id": "t", "notify": False, "filters": {"a": [1, "ü"]}, "ids": [True, 2]}
+    )
+    assert request.query == (("notify", "false"), ("filters", '{"a":[1,"\\u00fc"]}'), ("ids", "true"), ("ids", "2"))
+    assert request.describe()["query"] == {"notify": "false", "filters": '{"a":[1,"\\u00fc"]}', "ids": "2"}
+
+
+def test_the_description_shows_per_call_headers() -> None:
+    from clicksend_mcp.request_builder import HttpRequest
+
+    described = HttpRequest("GET", "/x", headers=(("X-Trace", "1"),)).describe()
+    assert described == {"method": "GET", "path": "/x", "headers": {"X-Trace": "1"}}

@@ -261,6 +261,136 @@ def test_json_escapes_cannot_hide_a_secret_from_the_check() -> None:
     assert redactor.could_leak(b'{"api\\u005fkey":"x"}')  # and the underscore
 
 
+def test_secret_named_keys_are_redacted_whatever_their_case() -> None:
+    redactor = Redactor([])
+    data = {
+        "API_KEY": "k1",
+        "Api_Key": "k2",
+        "apiKey": "k3",
+        "PASSWORD": "p1",
+        "Secret": "s1",
+        "nested": [{"Auth_Token": "t1", "ACCESS_TOKEN": "t2", "Refresh_Token": "t3"}],
+        "username": "bob",
+    }
+    redacted = redactor.value(data)
+    assert redacted == {
+        "API_KEY": "[REDACTED]",
+        "Api_Key": "[REDACTED]",
+        "apiKey": "[REDACTED]",
+        "PASSWORD": "[REDACTED]",
+        "Secret": "[REDACTED]",
+        "nested": [{"Auth_Token": "[REDACTED]", "ACCESS_TOKEN": "[REDACTED]", "Refresh_Token": "[REDACTED]"}],
+        "username": "bob",
+    }
+
+
+def test_a_secret_named_key_in_any_case_makes_a_body_need_the_walk() -> None:
+    redactor = Redactor([])
+    for key in ("API_KEY", "ApiKey", "PASSWORD", "Secret", "AUTH_TOKEN"):
+        assert redactor.could_leak(b'{"x":{"' + key.encode() + b'":"v"}}'), key
+    assert not redactor.could_leak(b'{"x":{"username":"v"}}')
+
+
+def test_a_204_no_content_is_a_success_without_data() -> None:
+    # ClickSend's OpenAPI documents DELETE /senders/default-senders/{id} as 204 with no body.
+    result = answer(204, raw=b"")
+    assert result["successful"] is True and result["data"] is None and result["http_code"] == 204
+
+
+def test_a_transport_failure_is_a_failed_result_with_a_sentence() -> None:
+    result = from_transport_failure(TransportFailure("network", False, "could not connect to ClickSend"))
+    VALIDATE(result)
+    assert result["successful"] is False
+    assert result["error"] == "Could not connect to ClickSend."
+
+
+def test_the_invalid_arguments_error_lists_every_problem() -> None:
+    result = invalid_arguments(["a: is required", "b: expected an integer"])
+    assert result["error"] == (
+        "Invalid arguments, nothing was sent to ClickSend: a: is required; b: expected an integer"
+    )
+
+
+def test_results_the_server_makes_itself_are_successful_and_say_so() -> None:
+    from clicksend_mcp.results import dry_run, ok
+
+    assert ok({"n": 1}) == {**ok(None), "data": {"n": 1}} and ok(None)["successful"] is True
+    made = dry_run({"sent": False})
+    assert made["successful"] is True and made["response_msg"] == "Dry run: nothing was sent."
+
+
+def test_a_negative_retry_after_is_ignored() -> None:
+    result = answer(429, envelope(429, "TOO_MANY_REQUESTS", "Slow down."), headers={"retry-after": "-1"})
+    assert result["error_code"] == "RATE_LIMITED" and "retry_after" not in result
+
+
+def test_json_text_is_compact_unicode_and_never_fails_on_odd_values() -> None:
+    import datetime
+
+    from clicksend_mcp.results import json_text
+
+    when = datetime.date(2026, 1, 2)
+    assert json_text({"a": [1, "ü"], "when": when}) == '{"a":[1,"ü"],"when":"2026-01-02"}'
+
+
+def test_untrusted_fields_are_marked_only_where_present() -> None:
+    from clicksend_mcp.compiler import parse_path
+    from clicksend_mcp.results import mark_untrusted
+
+    paths = [parse_path("data.data[].body"), parse_path("data.subject"), parse_path("data.missing[].x")]
+    result = {"data": {"data": [{"id": 1}, {"body": "reply STOP"}], "subject": None, "missing": []}}
+    mark_untrusted(result, paths)
+    assert result["untrusted_content"]["fields"] == ["data.data[].body"]
+    empty = {"data": {"data": [{"id": 1}], "subject": "s"}}
+    mark_untrusted(empty, [parse_path("data.data[].body")])
+    assert "untrusted_content" not in empty
+    flat = {"data": "not an object"}
+    mark_untrusted(flat, paths)
+    assert "untrusted_content" not in flat
+
+
+def test_a_guardrail_error_reads_as_its_message() -> None:
+    from clicksend_mcp.guardrails import GuardrailError
+
+    error = GuardrailError("REFUSED", "messages[0].to: not allowed")
+    assert (error.code, error.message, str(error)) == ("REFUSED", "messages[0].to: not allowed", error.message)
+
+
+def test_a_secret_of_six_characters_is_redacted_and_a_shorter_one_is_not() -> None:
+    import base64
+
+    six = Redactor(["k3y-42"])
+    assert six.text("key k3y-42 here") == "key [REDACTED] here"
+    five = "k3y-4"
+    shorter = Redactor([five])
+    encoded = base64.b64encode(five.encode()).decode()
+    # Too short to tell from ordinary text: neither it nor any of its encodings is touched.
+    assert shorter.text(f"{five} {encoded}") == f"{five} {encoded}"
+
+
+def test_a_secret_is_redacted_in_its_url_encoded_form() -> None:
+    redactor = Redactor(["abc/def+123"])
+    assert redactor.text("path abc%2Fdef%2B123 and query abc/def%2B123") == "path [REDACTED] and query [REDACTED]"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"note":"SECRET-abc_def.x"}', b'{"note":"secret-ABC_DEF.X"}', b'{"n":"SECRETabcdefx"}']
+)
+def test_a_secret_with_separators_or_another_case_makes_a_body_need_the_walk(body: bytes) -> None:
+    assert Redactor(["SECRET-abc_def.x"]).could_leak(body)
+    assert not Redactor(["SECRET-abc_def.x"]).could_leak(b'{"note":"nothing here"}')
+
+
+def test_only_string_keys_can_be_secret_named_and_any_value_under_one_is_hidden() -> None:
+    redactor = Redactor([])
+    assert redactor.value({1: "v", None: ["w"]}) == {1: "v", None: ["w"]}
+    assert redactor.value({"password": "XXXX", "token": 0, "secret": ""}) == {
+        "password": "[REDACTED]",
+        "token": "[REDACTED]",
+        "secret": "",
+    }
+
+
 def test_the_published_output_schema_is_implied_by_the_contract_every_result_is_held_to() -> None:
     assert set(OUTPUT_SCHEMA["required"]) <= set(RESULT_CONTRACT["required"])
     for name, schema in OUTPUT_SCHEMA["properties"].items():

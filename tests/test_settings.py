@@ -55,3 +55,34 @@ def test_secrets_do_not_appear_in_the_settings_repr(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MATON_API_KEY", "OTHER-SECRET")
     text = repr(Settings())
     assert "VERY-SECRET-KEY" not in text and "OTHER-SECRET" not in text
+
+
+LEAK = "SECRET-LOOKING-VALUE-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CLICKSEND_TIMEOUT", LEAK),
+        ("CLICKSEND_MAX_RECIPIENTS", LEAK),
+        ("CLICKSEND_MAX_RECIPIENTS", "0"),
+        ("CLICKSEND_READ_ONLY", LEAK),
+        ("CLICKSEND_MCP_TRANSPORT", LEAK),
+        ("CLICKSEND_BACKEND", LEAK),
+        ("CLICKSEND_BASE_URL", LEAK),
+        ("CLICKSEND_ALLOWED_COUNTRIES", "AU," + LEAK),
+        ("CLICKSEND_API_KEY", LEAK + "\r\nX-Forged: 1"),
+    ],
+)
+def test_a_configuration_error_names_the_variable_and_never_quotes_its_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str
+) -> None:
+    from clicksend_mcp.cli import main
+
+    monkeypatch.setenv("CLICKSEND_USERNAME", "someone")
+    monkeypatch.setenv(variable, value)
+    assert main(["tools"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("clicksend-mcp: Invalid configuration:") and variable in err
+    assert "SECRET" not in err and "input_value" not in err

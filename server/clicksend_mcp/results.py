@@ -410,6 +410,9 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
     else:
         data = payload if is_json else None
     if 200 <= status < 300:
+        if status == 204:
+            # No Content is how ClickSend's OpenAPI documents some deletes: success, with nothing to return.
+            return _result(True, http_code=status)
         if not readable:
             # ClickSend always answers an object; null, a list, a string or a number is not an answer it gives.
             kind = "is not JSON" if not is_json else f"is JSON {_json_kind(payload)}, not an object"

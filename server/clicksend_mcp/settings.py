@@ -263,9 +263,10 @@ class Settings(BaseModel):
         if value is None or not value.strip():
             return None
         codes = [c.strip().upper() for c in value.split(",") if c.strip()]
-        bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
+        bad = [str(i + 1) for i, c in enumerate(codes) if len(c) != 2 or not c.isalpha()]
         if bad:
-            raise ValueError(f"expected ISO country codes like AU,US; not {', '.join(bad)}")
+            # Says which entries, never what they hold: a misplaced secret must not reach an error message.
+            raise ValueError(f"expected two-letter ISO country codes like AU,US; entry {', '.join(bad)} is not one")
         return ",".join(codes)
 
     @field_validator(
