@@ -10,12 +10,20 @@ import pytest
 
 # The spec cache goes to a private folder: tests never read or write the developer's ~/.cache.
 os.environ.setdefault("CLICKSEND_MCP_CACHE_DIR", tempfile.mkdtemp(prefix="clicksend-mcp-test-cache-"))
+# Likewise the send ledger: one private SQLite file for the session, never the developer's state directory.
+os.environ.setdefault(
+    "CLICKSEND_MCP_DATABASE_URL",
+    "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="clicksend-mcp-test-ledger-"), "ledger.db"),
+)
 
 from clicksend_mcp.assembly import build_dispatcher, load_tools
 from clicksend_mcp.compiler import CompiledTool
 from clicksend_mcp.dispatcher import Dispatcher
 from clicksend_mcp.settings import Settings
 from fake_clicksend import API_KEY, MATON_CONNECTION, MATON_KEY, USERNAME, FakeClickSend
+
+# Real services (PostgreSQL) as fixtures: postgres_server (per session), postgres_url (a fresh database per test).
+pytest_plugins = ["services"]
 
 _ENV = (
     "CLICKSEND_BACKEND",
@@ -41,6 +49,12 @@ _ENV = (
     "CLICKSEND_TEST_NUMBERS_ONLY",
     "CLICKSEND_CONFIRM_SENDS",
     "CLICKSEND_MAX_RESULT_BYTES",
+    "CLICKSEND_MCP_LEDGER_KEY",
+    "CLICKSEND_MAX_SPEND_PER_DAY",
+    "CLICKSEND_MAX_SPEND_PER_MONTH",
+    "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT",
+    "CLICKSEND_QUIET_HOURS",
+    "CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT",
 )
 
 

@@ -13,7 +13,8 @@ from jsonschema import Draft202012Validator
 from clicksend_mcp.app import mcp_tool
 from clicksend_mcp.compiler import CompiledTool, compile_tool
 from clicksend_mcp.loader import default_specs_dir, read_spec, spec_files
-from clicksend_mcp.request_builder import build_request, encode_segment
+from clicksend_mcp.local_tools import HANDLERS
+from clicksend_mcp.request_builder import PathValueError, build_request, encode_segment
 from clicksend_mcp.spec import find_combinators
 from reference_data import reference
 from schema_values import minimal_arguments
@@ -57,7 +58,20 @@ def test_each_spec_lives_in_its_toolset_folder(path: Path) -> None:
     assert path.parent.name == compiled(path).spec.toolset
 
 
-@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+HTTP_FILES = [p for p in FILES if "http" in yaml.safe_load(p.read_text())]
+LOCAL_FILES = [p for p in FILES if "local" in yaml.safe_load(p.read_text())]
+
+
+@pytest.mark.parametrize("path", LOCAL_FILES, ids=_ids(LOCAL_FILES))
+def test_each_local_spec_names_a_registered_handler_and_builds_no_request(path: Path) -> None:
+    tool = compiled(path)
+    assert tool.spec.local is not None and tool.spec.local.handler in HANDLERS
+    assert all(p.location == "local" for p in tool.spec.params)
+    with pytest.raises(PathValueError):
+        build_request(tool, minimal_arguments(tool.input_schema))
+
+
+@pytest.mark.parametrize("path", HTTP_FILES, ids=_ids(HTTP_FILES))
 def test_each_spec_builds_its_method_and_path_from_minimal_arguments(path: Path) -> None:
     tool = compiled(path)
     arguments = minimal_arguments(tool.input_schema)

@@ -44,8 +44,18 @@ def console_script() -> str:
     return found
 
 
+def process_env() -> dict[str, str]:
+    """What every spawned server inherits: PATH, HOME and the session's private ledger (never the developer's)."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],
+    }
+
+
 def direct_env(base_url: str) -> dict[str, str]:
     return {
+        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],
         "CLICKSEND_BACKEND": "direct",
         "CLICKSEND_BASE_URL": base_url,
         "CLICKSEND_USERNAME": USERNAME,
@@ -66,7 +76,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", transport, "--port", str(port)],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env},
+        env={**process_env(), **env},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -207,7 +217,7 @@ async def test_healthz_answers_without_touching_clicksend(
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [console_script(), *args],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **(env or {})},
+        env={**process_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

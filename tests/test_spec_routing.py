@@ -94,7 +94,11 @@ def test_a_header_input_becomes_a_request_header_and_nothing_else() -> None:
             "confirm: only for tools that change things",
         ),
         (
-            {"params": [{"name": "maton_connection", "in": "body", "description": "Conn.", "schema": {"type": "string"}}]},
+            {
+                "params": [
+                    {"name": "maton_connection", "in": "body", "description": "Conn.", "schema": {"type": "string"}}
+                ]
+            },
             "added by the server",
         ),
     ],

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .backends import BACKENDS, build_backend, toolsets_of
+from .backends import BACKENDS, BackendConfig, build_backend, toolsets_of
+from .clock import Clock
 from .compiler import MATON_CONNECTION_PARAM, CompiledTool, compile_tools, with_param
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
+from .ledger import Ledger
 from .loader import SpecCache, load_specs_cached
 from .retries import RetryPolicy
 from .selection import DEFAULT_TOOLSETS, Selection
@@ -32,6 +34,7 @@ def build_dispatcher(
     tools: dict[str, CompiledTool] | None = None,
     sandbox_app: Any = None,
     asgi_app: Any = None,
+    clock: Clock | None = None,
 ) -> Dispatcher:
     """A dispatcher for the settings' backend. `sandbox_app`/`asgi_app` replace the network (tests)."""
     tools = tools if tools is not None else load_tools(settings)
@@ -45,6 +48,7 @@ def build_dispatcher(
             )
         # Declared by the compiler like dry_run: the argument, its pattern and the header it becomes.
         tools = {n: with_param(t, MATON_CONNECTION_PARAM) if t.spec.api == "clicksend" else t for n, t in tools.items()}
+    ledger = build_ledger(settings, backend, clock=clock)
     dispatcher = Dispatcher(
         tools,
         backend,
@@ -53,7 +57,10 @@ def build_dispatcher(
         retry=RetryPolicy(attempts=settings.retries + 1, max_wait=settings.retry_max_wait),
         max_result_bytes=settings.max_result_bytes,
         max_argument_bytes=settings.max_argument_bytes,
-        extra_secrets=[settings.auth_token.get_secret_value()] if settings.auth_token else [],
+        extra_secrets=[
+            s.get_secret_value() for s in (settings.auth_token, settings.ledger_key, settings.database_url) if s
+        ],
+        ledger=ledger,
     )
     if not dispatcher.tools:
         served = sorted({t.spec.toolset for t in tools.values() if backend.serves(t.spec.api)})
@@ -61,6 +68,49 @@ def build_dispatcher(
             f"this selection leaves no tools the {backend.name} backend can run; its toolsets: {', '.join(served)}"
         )
     return dispatcher
+
+
+def tenant_identity(settings: Settings, backend: BackendConfig) -> tuple[str, ...]:
+    """Who the backend authenticates as; fingerprinted with the ledger key, so the ledger holds none of it."""
+    if backend.name == "maton":
+        key = settings.maton_api_key.get_secret_value() if settings.maton_api_key else ""
+        return ("maton", key, settings.maton_connection or "")
+    return (backend.name, settings.clicksend_username or "")
+
+
+def build_ledger(settings: Settings, backend: BackendConfig, *, clock: Clock | None = None) -> Ledger | None:
+    """The send ledger the settings ask for (SQLite in the state directory unless told otherwise), not yet opened."""
+    from .fingerprints import Fingerprints, LedgerKeyError, key_beside, key_from_text
+    from .store import locate, open_store
+
+    location = locate(settings.database_url.get_secret_value() if settings.database_url else None)
+    if location is None:
+        return None
+    try:
+        if settings.ledger_key is not None:
+            key = key_from_text(settings.ledger_key.get_secret_value())
+        elif location.path is not None:
+            key = key_beside(location.path)
+        else:
+            raise ConfigError(
+                "a PostgreSQL ledger needs CLICKSEND_MCP_LEDGER_KEY (at least 32 characters, the same on every "
+                "replica): it keys the hashes of recipients, and is kept out of the database on purpose"
+            )
+    except LedgerKeyError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot create the ledger key beside {location.path}: {exc.strerror}") from None
+    fingerprints = Fingerprints(key)
+    identity = tenant_identity(settings, backend)
+    return Ledger(
+        open_store(location),
+        fingerprints,
+        fingerprints.tenant(*identity),
+        settings.limits(),
+        clock,
+        pending_timeout=settings.ledger_pending_timeout,
+        wait_timeout=settings.timeout + 30,
+    )
 
 
 def selection_of(settings: Settings, backend: str | None = None) -> Selection:

@@ -46,6 +46,12 @@ _FLAG_FIELDS = (
     "confirm_sends",
     "max_result_bytes",
     "maton_connection_arg",
+    "database_url",
+    "max_spend_per_day",
+    "max_spend_per_month",
+    "max_messages_per_recipient",
+    "quiet_hours",
+    "ledger_pending_timeout",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -84,6 +90,13 @@ _ENV_NAMES = {
     "test_numbers_only": "CLICKSEND_TEST_NUMBERS_ONLY",
     "confirm_sends": "CLICKSEND_CONFIRM_SENDS",
     "max_result_bytes": "CLICKSEND_MAX_RESULT_BYTES",
+    "database_url": "CLICKSEND_MCP_DATABASE_URL",
+    "ledger_key": "CLICKSEND_MCP_LEDGER_KEY",
+    "ledger_pending_timeout": "CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT",
+    "max_spend_per_day": "CLICKSEND_MAX_SPEND_PER_DAY",
+    "max_spend_per_month": "CLICKSEND_MAX_SPEND_PER_MONTH",
+    "max_messages_per_recipient": "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT",
+    "quiet_hours": "CLICKSEND_QUIET_HOURS",
 }
 
 
@@ -129,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--specs-dir", help="serve the tool specs from this folder [CLICKSEND_SPECS_DIR]")
     pick = parser.add_argument_group("what the agent sees")
     pick.add_argument(
-        "--toolsets", help="comma-separated toolsets, 'all', or 'default' (account,sms,contacts) [CLICKSEND_TOOLSETS]"
+        "--toolsets",
+        help="comma-separated toolsets, 'all', or 'default' (account,sms,contacts,ledger) [CLICKSEND_TOOLSETS]",
     )
     pick.add_argument("--tools", help="comma-separated tool names to add (alone: only these) [CLICKSEND_TOOLS]")
     pick.add_argument("--exclude-tools", help="comma-separated tool names to hide [CLICKSEND_EXCLUDE_TOOLS]")
@@ -166,6 +180,31 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="cut larger results, saying so (default 200000) [CLICKSEND_MAX_RESULT_BYTES]",
     )
+    limits = parser.add_argument_group("the send ledger, budgets and limits")
+    limits.add_argument(
+        "--database-url",
+        help="where the ledger lives: sqlite:///path, postgresql://..., or off "
+        "(default: SQLite in $XDG_STATE_HOME/clicksend-mcp) [CLICKSEND_MCP_DATABASE_URL]",
+    )
+    limits.add_argument(
+        "--max-spend-per-day", help="refuse sends beyond this spend per UTC day [CLICKSEND_MAX_SPEND_PER_DAY]"
+    )
+    limits.add_argument(
+        "--max-spend-per-month", help="refuse sends beyond this spend per UTC month [CLICKSEND_MAX_SPEND_PER_MONTH]"
+    )
+    limits.add_argument(
+        "--max-messages-per-recipient",
+        help="e.g. 3/day, 10/week: messages one recipient may get [CLICKSEND_MAX_MESSAGES_PER_RECIPIENT]",
+    )
+    limits.add_argument(
+        "--quiet-hours", help="e.g. 21:00-08:00 in each recipient's own time zone [CLICKSEND_QUIET_HOURS]"
+    )
+    limits.add_argument(
+        "--ledger-pending-timeout",
+        type=float,
+        help="seconds after which a send left pending by a dead process becomes unknown (default 300) "
+        "[CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT]",
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
     tools = sub.add_parser("tools", help="list the tools: name, toolset, read-only or not")
@@ -176,6 +215,10 @@ def _parser() -> argparse.ArgumentParser:
     call = sub.add_parser("call", help="run one tool and print its normalized result")
     call.add_argument("name", help="the tool name, e.g. CLICKSEND_GET_ACCOUNT")
     call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
+    ledger = sub.add_parser("ledger", help="the send ledger of the configured account: spend, recent sends, limits")
+    ledger.add_argument("--days", type=int, default=7, help="days of spend by day to show (default 7)")
+    ledger.add_argument("--limit", type=int, default=20, help="recent sends to list (default 20)")
+    ledger.add_argument("--json", action="store_true", help="print it as JSON")
     return parser
 
 
@@ -228,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
     if command == "call":
         return anyio.run(_call, dispatcher, ns.name, ns.args)
+    if command == "ledger":
+        from .ledger_report import print_ledger
+
+        return anyio.run(print_ledger, dispatcher, ns.days, ns.limit, ns.json)
     return anyio.run(_serve, dispatcher, settings)
 
 
@@ -278,6 +325,8 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
     if not isinstance(arguments, dict):
         return _fail("--args must be a JSON object")
     try:
+        if not await start(dispatcher):
+            return 2
         result = await dispatcher.call(name, arguments)
     except UnknownToolError:
         return _fail(f"unknown tool {name!r}; list them with: clicksend-mcp tools")
@@ -287,6 +336,18 @@ async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
     return 0 if result.get("successful") else 1
 
 
+async def start(dispatcher: Any) -> bool:
+    """Open the send ledger before the first call (migrations, stale pending sends); say why not, without secrets."""
+    try:
+        await dispatcher.start()
+    except Exception as exc:
+        label = dispatcher.ledger.store.label if dispatcher.ledger else "?"
+        detail = dispatcher.redactor.text(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        _fail(f"cannot open the send ledger ({label}): {type(exc).__name__}{': ' + detail if detail else ''}")
+        return False
+    return True
+
+
 async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .app import build_server
     from .selection import split_names
@@ -294,6 +355,9 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
     from .transports.serving import ServeOptions, closing, serve_http
     from .transports.stdio import run_stdio
 
+    if not await start(dispatcher):
+        await dispatcher.aclose()
+        return 2
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
         "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",

@@ -33,7 +33,16 @@ MAX_ITEMS_PARAM: dict[str, Any] = {
     "default": 500,
     "description": "With all_pages: stop after this many items (the result says when more remain).",
 }
-SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items"})
+IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {
+    "type": "string",
+    "minLength": 8,
+    "maxLength": 200,
+    "pattern": "^[\\x21-\\x7e]+$",
+    "description": "Optional: your unique key for this send (e.g. a UUID). Calling again with the same key within 24 "
+    "hours sends nothing and returns the first call's result with replayed: true; the same key with different "
+    "arguments is refused.",
+}
+SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "idempotency_key"})
 
 # Maton connection ids as the gateway documents them (e.g. 37beee67-29f7-43b6-b0b2-5f0f7a5d6440): a UUID.
 CONNECTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -148,6 +157,7 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         properties[param.name] = schema
     if spec.sends is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
+        properties["idempotency_key"] = dict(IDEMPOTENCY_KEY_PARAM)
     paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
     if paginated:
         properties["all_pages"] = dict(ALL_PAGES_PARAM)
@@ -238,7 +248,12 @@ def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> d
             compiled[spec.name] = compile_tool(spec, check_schema=check_schemas)
         except CompileError as exc:
             failures.append(str(exc))
+    from .local_tools import HANDLERS  # here, not at import: local tools build on the compiled tools
+
     for tool in compiled.values():
+        local = tool.spec.local
+        if local is not None and local.handler not in HANDLERS:
+            failures.append(f"{tool.name}: local.handler {local.handler!r} is not one of {sorted(HANDLERS)}")
         guard = tool.guard
         if guard is None:
             continue

@@ -129,7 +129,7 @@ def describe(tool: CompiledTool) -> dict[str, Any]:
         "title": spec.title,
         "toolset": spec.toolset,
         "description": " ".join(spec.description.split()),
-        "endpoint": f"{spec.http.method} {spec.http.path}",
+        "endpoint": spec.endpoint,
         "input_schema": tool.input_schema,
         "annotations": tool.annotations,
     }

@@ -1,6 +1,8 @@
-"""Running one call: prepare (validate, guard, build) -> [confirmation, done by the app] -> execute -> normalize.
+"""Running one call: prepare (validate, guard, limits, build) -> [confirmation, done by the app] -> execute ->
+normalize -> record.
 
-Knows nothing of MCP: progress is a plain callback and confirmation happens between prepare and execute.
+Knows nothing of MCP: progress is a plain callback and confirmation happens between prepare and execute. Sends go
+through the ledger when there is one: checked in prepare, reserved atomically just before the request, settled after.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import anyio
 from . import results
 from .backends import BackendConfig, backends_serving
 from .compiler import CompiledTool
+from .fingerprints import Fingerprints
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
+from .ledger import Ledger, SendPlan
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
@@ -49,6 +53,7 @@ class PreparedCall:
     all_pages: bool = False
     max_items: int = 500
     send: CheckedSend | None = None
+    plan: SendPlan | None = None  # the ledger's view of a send
     started: float = field(default_factory=time.perf_counter)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
     clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
@@ -57,7 +62,9 @@ class PreparedCall:
     @property
     def needs_confirmation(self) -> bool:
         asks = self.send is not None or self.tool.spec.confirm is not None
-        return self.outcome is None and asks and not self.dry_run
+        # A send the limits will refuse is not put to the person: admission refuses (and records) it at once.
+        doomed = self.plan is not None and bool(self.plan.hits)
+        return self.outcome is None and asks and not self.dry_run and not doomed
 
 
 class Dispatcher:
@@ -72,6 +79,7 @@ class Dispatcher:
         max_result_bytes: int = results.DEFAULT_MAX_RESULT_BYTES,
         max_argument_bytes: int = 4 * 1024 * 1024,
         extra_secrets: Iterable[str] = (),
+        ledger: Ledger | None = None,
     ) -> None:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
@@ -83,6 +91,7 @@ class Dispatcher:
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
         self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self.ledger = ledger
         self._in_flight = 0
         self._idle: anyio.Event | None = None
 
@@ -147,6 +156,11 @@ class Dispatcher:
         prepared.dry_run = bool(args.pop("dry_run", False))
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))
+        key = args.pop("idempotency_key", None)
+        if tool.spec.local is not None:
+            prepared.arguments = args
+            return prepared
+        arguments_hash = Fingerprints.arguments(tool.name, args) if key else ""
         try:
             if tool.guard is not None:
                 # ClickSend's test numbers are test numbers only at ClickSend (not through other providers).
@@ -161,6 +175,8 @@ class Dispatcher:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
+        if prepared.send is not None and prepared.outcome is None:
+            prepared.outcome = await self._plan(prepared, key, arguments_hash)
         return prepared
 
     def confirmation_text(self, prepared: PreparedCall) -> str:
@@ -180,6 +196,21 @@ class Dispatcher:
                 text = results.json_text(shown)
                 lines.append("With: " + (text if len(text) <= 300 else text[:300] + "..."))
         return "\n".join(lines)
+
+    async def _plan(self, prepared: PreparedCall, key: str | None, arguments_hash: str) -> dict[str, Any] | None:
+        """The ledger's look at a send before confirmation: a replay, a conflict, or the limits it would meet."""
+        if self.ledger is None:
+            if key:
+                return results.refused(
+                    "REFUSED", "idempotency_key needs the send ledger, and it is off (CLICKSEND_MCP_DATABASE_URL=off)"
+                )
+            return None
+        try:
+            prepared.plan = await self.ledger.plan(prepared, key, arguments_hash)
+            return await self.ledger.check(prepared.plan, prepared, self.quote)
+        except Exception:  # a database failure: refuse the send rather than send it unrecorded
+            log.exception("ledger check failed for tool=%s", prepared.tool.name)
+            return _ledger_unavailable()
 
     async def _check_list_sizes(self, send: CheckedSend, headers: tuple[tuple[str, str], ...] = ()) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""
@@ -223,9 +254,52 @@ class Dispatcher:
             result = await self._dry_run(prepared)
         elif prepared.all_pages:
             result = await self._all_pages(prepared, progress)
+        elif tool.spec.local is not None:
+            result = await self._local(prepared)
+        elif prepared.plan is not None:
+            return await self._send_recorded(prepared)
         else:
             result = await self._send(tool, prepared.request, prepared.send, prepared)
         return self._finish(prepared, result)
+
+    async def _local(self, prepared: PreparedCall) -> dict[str, Any]:
+        from .local_tools import run_local
+
+        try:
+            return await run_local(self, prepared.tool, prepared.arguments)
+        except Exception:  # the boundary: no exception text may reach a client
+            log.exception("call tool=%s failed inside the server", prepared.tool.name)
+            return results.internal_error()
+
+    async def _send_recorded(self, prepared: PreparedCall) -> dict[str, Any]:
+        """Reserve (pending row, limits, idempotency) -> send -> settle. A crash after the reservation leaves the
+        row pending, and the next start marks it unknown: never sent twice, never silently forgotten."""
+        ledger, plan = self.ledger, prepared.plan
+        assert ledger is not None and plan is not None
+        try:
+            send_id, decided = await ledger.admit(plan)
+        except Exception:
+            log.exception("ledger admission failed for tool=%s", prepared.tool.name)
+            return self._finish(prepared, _ledger_unavailable())
+        if decided is not None:
+            return self._finish(prepared, decided)
+        assert send_id is not None
+        try:
+            result = self._finish(prepared, await self._send(prepared.tool, prepared.request, prepared.send, prepared))
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                tag = prepared.send.tag if prepared.send else None
+                await self._settle(send_id, plan, results.interrupted_send(tag))
+            raise
+        await self._settle(send_id, plan, result)
+        return result
+
+    async def _settle(self, send_id: int, plan: SendPlan, result: dict[str, Any]) -> None:
+        assert self.ledger is not None
+        try:
+            await self.ledger.settle(send_id, plan, result)
+        except Exception:  # the send happened; its row stays pending and becomes unknown at the next start
+            log.exception("ledger settlement failed for send %d", send_id)
 
     def finish_declined(self, prepared: PreparedCall, code: str, message: str) -> dict[str, Any]:
         """The result when the person did not confirm a send: nothing was sent."""
@@ -234,7 +308,7 @@ class Dispatcher:
     def _finish(self, prepared: PreparedCall, result: dict[str, Any]) -> dict[str, Any]:
         tool = prepared.tool
         if prepared.send is not None and prepared.send.tag and not prepared.dry_run and result.get("http_code"):
-            result["tag"] = prepared.send.tag
+            result.setdefault("tag", prepared.send.tag)
         if tool.untrusted and result.get("successful"):
             results.mark_untrusted(result, tool.untrusted)
         if self.backend.is_sandbox:
@@ -293,6 +367,15 @@ class Dispatcher:
             prepared.body_bytes = len(response.body)
         return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
 
+    async def read(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """One read-only call made by the server itself (local tools): validated, built and sent, never a send."""
+        tool = self.all_tools[name]
+        assert tool.read_only and tool.spec.http is not None
+        problems = tool.check_arguments(arguments)
+        if problems:
+            return results.invalid_arguments(str(p) for p in problems)
+        return await self._send(tool, build_request(tool, arguments), None)
+
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""
         guard = prepared.tool.guard
@@ -322,10 +405,21 @@ class Dispatcher:
             data["quote"] = quoted["data"] if quoted["successful"] else None
             if not quoted["successful"]:
                 data["quote_error"] = quoted["error"]
+        if prepared.plan is not None and self.ledger is not None:
+            data["limits"] = self.ledger.report(prepared.plan)
         return results.dry_run(data)
 
+    async def start(self) -> None:
+        """Open what the calls need beyond HTTP: the ledger's store (migrated, stale pending rows resolved)."""
+        if self.ledger is not None:
+            await self.ledger.start()
+
     async def aclose(self) -> None:
-        await self.backend.aclose()
+        try:
+            await self.backend.aclose()
+        finally:
+            if self.ledger is not None:
+                await self.ledger.close()
 
     async def _all_pages(self, prepared: PreparedCall, progress: Progress | None) -> dict[str, Any]:
         tool = prepared.tool
@@ -369,3 +463,9 @@ class Dispatcher:
             "next_page": page + 1 if more and last_page is not None and page < last_page else None,
         }
         return {**first, "data": gathered}
+
+
+def _ledger_unavailable() -> dict[str, Any]:
+    return results.refused(
+        "REFUSED", "the send ledger (CLICKSEND_MCP_DATABASE_URL) could not be reached, so the send was not made"
+    )

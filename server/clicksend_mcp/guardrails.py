@@ -30,6 +30,7 @@ class Recipient:
     country: str | None = None
     count: int = 1
     is_test: bool = False
+    at: int | None = None  # when it would reach them: the message's schedule (Unix seconds), None for now
 
 
 @dataclass
@@ -121,7 +122,11 @@ def check_send(
                 if isinstance(parent, dict):
                     parent[path[-1][0]] = e164
                 tests = TEST_FAX_NUMBERS if kind == "fax" else TEST_PHONE_NUMBERS
-                recipients.append(Recipient(kind, where, e164, country, is_test=test_numbers and e164 in tests))
+                recipients.append(
+                    Recipient(
+                        kind, where, e164, country, is_test=test_numbers and e164 in tests, at=_schedule(parent, args)
+                    )
+                )
             elif kind == "email":
                 address = str(value).strip()
                 recipients.append(Recipient(kind, where, address, is_test=address.lower() in TEST_EMAILS))
@@ -145,6 +150,17 @@ def check_send(
     _apply_policy(recipients, policy, test_numbers)
     tag = _add_tag(args, guard.tag) if guard.tag else None
     return CheckedSend(args, recipients, tag, list_ids)
+
+
+def _schedule(parent: Any, args: dict[str, Any]) -> int | None:
+    """A message's schedule (its own, else the call's), so limits that depend on time judge the right moment."""
+    for holder in (parent, args):
+        value = holder.get("schedule") if isinstance(holder, dict) else None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
 
 
 def _apply_policy(recipients: list[Recipient], policy: SendPolicy, test_numbers: bool = True) -> None:

@@ -67,10 +67,12 @@ def _query_value(value: Any) -> str:
 
 def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpRequest:
     """Build the request for arguments that already passed the tool's validator. Omitted optionals are not sent."""
-    path = tool.spec.http.path
+    http = tool.spec.http
+    if http is None:
+        raise PathValueError(tool.name, "is answered by the server, not sent to ClickSend")
+    path = http.path
     for param in tool.path_params:
         path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))
-    http = tool.spec.http
     query: list[tuple[str, str]] = list(http.fixed_query.items())
     for param in tool.query_params:
         if param.name not in arguments or arguments[param.name] is None:

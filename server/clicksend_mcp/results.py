@@ -153,6 +153,19 @@ def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: st
     return result
 
 
+def interrupted_send(tag: str | None) -> dict[str, Any]:
+    """A send whose call was cancelled after the request left: ClickSend may have it."""
+    result = _result(
+        False,
+        error="The call was cancelled while the send was going out: the outcome is unknown and it was not retried. "
+        "Check it with CLICKSEND_CHECK_SEND_OUTCOME before sending again.",
+        error_code="OUTCOME_UNKNOWN",
+    )
+    if tag:
+        result["tag"] = tag
+    return result
+
+
 def _paths(node: Any, path: Path) -> bool:
     """Whether any value exists at `path`."""
     if not path:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 Backend = Literal["direct", "maton", "skillboss", "sandbox"]
 Transport = Literal["stdio", "sse", "http"]
@@ -117,6 +120,70 @@ class Settings(BaseSettings):
         validation_alias=_env("max_result_bytes", "CLICKSEND_MAX_RESULT_BYTES"),
     )
 
+    # The send ledger and the limits it enforces.
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=_env("database_url", "CLICKSEND_MCP_DATABASE_URL")
+    )
+    ledger_key: SecretStr | None = Field(default=None, validation_alias=_env("ledger_key", "CLICKSEND_MCP_LEDGER_KEY"))
+    ledger_pending_timeout: float = Field(
+        default=300.0,
+        ge=0,
+        le=7 * 86_400,
+        validation_alias=_env("ledger_pending_timeout", "CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT"),
+    )
+    max_spend_per_day: str | None = Field(
+        default=None, validation_alias=_env("max_spend_per_day", "CLICKSEND_MAX_SPEND_PER_DAY")
+    )
+    max_spend_per_month: str | None = Field(
+        default=None, validation_alias=_env("max_spend_per_month", "CLICKSEND_MAX_SPEND_PER_MONTH")
+    )
+    max_messages_per_recipient: str | None = Field(
+        default=None, validation_alias=_env("max_messages_per_recipient", "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT")
+    )
+    quiet_hours: str | None = Field(default=None, validation_alias=_env("quiet_hours", "CLICKSEND_QUIET_HOURS"))
+
+    @field_validator("max_spend_per_day", "max_spend_per_month", "max_messages_per_recipient", "quiet_hours")
+    @classmethod
+    def _limit_syntax(cls, value: str | None, info: Any) -> str | None:
+        from .limits import LimitSyntaxError, QuietHours, RecipientLimit, parse_money
+
+        if value is None or not str(value).strip():
+            return None
+        value = str(value).strip()
+        try:
+            if info.field_name == "max_messages_per_recipient":
+                RecipientLimit.parse(value)
+            elif info.field_name == "quiet_hours":
+                QuietHours.parse(value)
+            else:
+                parse_money(value, info.field_name)
+        except LimitSyntaxError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from .store import DatabaseUrlError, locate
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            locate(value.get_secret_value())
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        return value
+
+    def limits(self) -> Limits:
+        from .limits import Limits, QuietHours, RecipientLimit, parse_money
+
+        return Limits(
+            max_spend_per_day=parse_money(self.max_spend_per_day, "max_spend_per_day"),
+            max_spend_per_month=parse_money(self.max_spend_per_month, "max_spend_per_month"),
+            per_recipient=RecipientLimit.parse(self.max_messages_per_recipient),
+            quiet_hours=QuietHours.parse(self.quiet_hours),
+        )
+
     @field_validator("allowed_countries")
     @classmethod
     def _countries(cls, value: str | None) -> str | None:
@@ -135,6 +202,8 @@ class Settings(BaseSettings):
         "maton_api_key",
         "skillboss_api_key",
         "auth_token",
+        "database_url",
+        "ledger_key",
         mode="before",
     )
     @classmethod

@@ -17,7 +17,7 @@ COMBINATORS = ("anyOf", "oneOf", "allOf", "not")
 SEND_CHANNELS = ("sms", "mms", "voice", "email", "fax", "post")
 HEADER_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
 # Inputs the server adds to tools itself (compiler.py); a spec may not declare them.
-SERVER_PARAM_NAMES = ("dry_run", "all_pages", "max_items", "maton_connection")
+SERVER_PARAM_NAMES = ("dry_run", "all_pages", "max_items", "maton_connection", "idempotency_key")
 
 Api = Literal["clicksend", "maton_control", "skillboss"]
 """Which API answers a tool: ClickSend's REST API v3 (direct, the Maton gateway, the sandbox), Maton's connection
@@ -55,9 +55,18 @@ class HttpSpec(_Strict):
         return PLACEHOLDER_RE.findall(self.path)
 
 
+class LocalSpec(_Strict):
+    """A tool the server answers itself (from its ledger, or by composing other tools) instead of one HTTP call."""
+
+    handler: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{2,63}$", description="The name of the handler registered in local_tools.py."
+    )
+
+
 class ParamSpec(_Strict):
     name: str
-    location: Literal["path", "query", "body", "header"] = Field(alias="in")
+    # `local`: an input of a local tool, read by its handler; never sent to ClickSend as is.
+    location: Literal["path", "query", "body", "header", "local"] = Field(alias="in")
     required: bool = False
     description: str = Field(min_length=3)
     schema_: dict[str, Any] = Field(alias="schema")
@@ -158,7 +167,8 @@ class ToolSpec(_Strict):
     title: str = Field(min_length=3, max_length=80)
     toolset: str
     description: str = Field(min_length=40)
-    http: HttpSpec
+    http: HttpSpec | None = None
+    local: LocalSpec | None = None
     params: tuple[ParamSpec, ...] = ()
     annotations: AnnotationsSpec
     sends: Literal["sms", "mms", "voice", "email", "fax", "post"] | None = Field(
@@ -194,6 +204,13 @@ class ToolSpec(_Strict):
         wire_dupes = sorted({f"{loc}:{w}" for loc, w in wires if wires.count((loc, w)) > 1})
         if wire_dupes:
             raise ValueError(f"params: two inputs send the same {wire_dupes}")
+        if (self.http is None) == (self.local is None):
+            raise ValueError("a tool has exactly one of http (one ClickSend call) or local (answered by the server)")
+        if self.local is not None:
+            return self._local_checks()
+        assert self.http is not None
+        if any(p.location == "local" for p in self.params):
+            raise ValueError("params: 'in: local' is only for local tools")
         placeholders = self.http.placeholders
         if len(set(placeholders)) != len(placeholders):
             raise ValueError(f"http.path: a placeholder appears twice in {self.http.path}")
@@ -256,6 +273,25 @@ class ToolSpec(_Strict):
             clash = sorted(set(http.fixed_body) & body_wires)
             if clash:
                 raise ValueError(f"http.fixed_body: {clash} are also body parameters")
+
+    def _local_checks(self) -> ToolSpec:
+        outside = sorted(p.name for p in self.params if p.location != "local")
+        if outside:
+            raise ValueError(f"params: a local tool's inputs are 'in: local', not {outside}")
+        if self.sends is not None or self.guard is not None:
+            raise ValueError("sends/guard: a local tool does not send by itself")
+        if self.response.paginated:
+            raise ValueError("response.paginated: a local tool is not paginated")
+        if self.annotations.read_only and self.annotations.destructive:
+            raise ValueError("annotations: a read-only tool is not destructive")
+        if any(p.name in SERVER_PARAM_NAMES for p in self.params):
+            raise ValueError(f"params: {', '.join(SERVER_PARAM_NAMES)} are added by the server")
+        return self
+
+    @property
+    def endpoint(self) -> str:
+        """What a call does: `POST /sms/send`, or `local: handler` for a tool the server answers."""
+        return f"{self.http.method} {self.http.path}" if self.http else f"local: {self.local.handler}"  # type: ignore[union-attr]
 
     @property
     def param_by_name(self) -> dict[str, ParamSpec]:

@@ -41,7 +41,6 @@ def render_markdown(tools: Iterable[CompiledTool]) -> str:
     for name, items in toolsets.items():
         lines += ["", f"## {name}", "", "| tool | endpoint | kind | what it does |", "|---|---|---|---|"]
         for tool in items:
-            http = tool.spec.http
             description = first_sentence(tool.spec.description).replace("|", "\\|")
-            lines.append(f"| `{tool.name}` | `{http.method} {http.path}` | {_kind(tool)} | {description} |")
+            lines.append(f"| `{tool.name}` | `{tool.spec.endpoint}` | {_kind(tool)} | {description} |")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,115 @@
+"""Tools the server answers itself (specs with `local:` instead of `http:`): their handlers, by name.
+
+A handler gets the dispatcher and the checked arguments and returns a normalized result; it reaches ClickSend only
+through the dispatcher's read path, and the ledger only through the Ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from . import results
+
+if TYPE_CHECKING:
+    from .compiler import CompiledTool
+    from .dispatcher import Dispatcher
+
+Handler = Callable[["Dispatcher", dict[str, Any]], Awaitable[dict[str, Any]]]
+HISTORY_PAGES = 5  # pages of 100 searched for a tag when the history cannot filter by it
+
+
+def _ledger_off() -> dict[str, Any]:
+    return results.refused("REFUSED", "the send ledger is off on this server (CLICKSEND_MCP_DATABASE_URL=off)")
+
+
+async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> dict[str, Any]:
+    tag = str(args["tag"])
+    ledger = dispatcher.ledger
+    record = await ledger.find(tag) if ledger is not None else None
+    tool_name = record.tool if record is not None else args.get("tool")
+    if not tool_name:
+        return results.refused(
+            "NOT_FOUND",
+            f"no send tagged {tag!r} is in this account's ledger; give `tool` (the send tool that was called) to "
+            "look the tag up in ClickSend's history anyway",
+        )
+    send_tool = dispatcher.all_tools.get(str(tool_name))
+    history = send_tool.guard.history_tool if send_tool is not None and send_tool.guard is not None else None
+    if history is None or history not in dispatcher.all_tools:
+        return results.invalid_arguments([f"tool: {tool_name!r} is not a send tool whose history can be searched"])
+    found, problem = await _search_history(dispatcher, dispatcher.all_tools[history], tag)
+    if problem is not None:
+        return problem
+    message_ids = [str(m["message_id"]) for m in found if m.get("message_id") is not None]
+    sent = bool(found)
+    updated = False
+    # A send found in the history is sent, whatever the ledger thought; one not found is settled as not sent only
+    # if its outcome was open (a failed or refused send stays as recorded).
+    settles = sent and record is not None and record.outcome != "sent"
+    settles = settles or (not sent and record is not None and record.outcome in ("unknown", "pending"))
+    if ledger is not None and record is not None and settles:
+        await ledger.resolve(record, sent, message_ids)
+        updated = True
+    data: dict[str, Any] = {
+        "tag": tag,
+        "sent": sent,
+        "outcome": "sent" if sent else "not_sent",
+        "message_ids": message_ids,
+        "messages": [{k: m.get(k) for k in ("message_id", "status", "date", "schedule") if k in m} for m in found],
+        "checked_with": history,
+        "ledger_updated": updated,
+        "ledger_outcome_before": record.outcome if record is not None else None,
+    }
+    if not sent:
+        data["note"] = (
+            "ClickSend's history has no message with this tag: the send did not go out, and sending it again will "
+            "not duplicate it."
+        )
+    return results.ok(data)
+
+
+async def _search_history(
+    dispatcher: Dispatcher, history: CompiledTool, tag: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    accepted = {p.name for p in history.spec.params}
+    query: dict[str, Any] = {"limit": 100} if "limit" in accepted else {}
+    if "q" in accepted:
+        query["q"] = f"custom_string:{tag}"
+    found: list[dict[str, Any]] = []
+    for page in range(1, HISTORY_PAGES + 1):
+        if "page" in accepted:
+            query["page"] = page
+        result = await dispatcher.read(history.name, query)
+        if not result["successful"]:
+            return [], result
+        data = result["data"] if isinstance(result["data"], dict) else {}
+        listed = data.get("data")
+        items: list[Any] = listed if isinstance(listed, list) else []
+        found += [m for m in items if isinstance(m, dict) and m.get("custom_string") == tag]
+        last = data.get("last_page")
+        if "page" not in accepted or not items or not isinstance(last, int) or page >= last:
+            break
+    return found, None
+
+
+async def get_send_ledger(dispatcher: Dispatcher, args: dict[str, Any]) -> dict[str, Any]:
+    ledger = dispatcher.ledger
+    if ledger is None:
+        return _ledger_off()
+    summary = await ledger.summary(days=int(args.get("days", 7)), limit=int(args.get("limit", 20)))
+    return results.ok(summary)
+
+
+HANDLERS: dict[str, Handler] = {
+    "check_send_outcome": check_send_outcome,
+    "get_send_ledger": get_send_ledger,
+}
+
+
+async def run_local(dispatcher: Dispatcher, tool: CompiledTool, arguments: dict[str, Any]) -> dict[str, Any]:
+    assert tool.spec.local is not None
+    return await HANDLERS[tool.spec.local.handler](dispatcher, arguments)
+
+
+__all__ = ["HANDLERS", "run_local"]
