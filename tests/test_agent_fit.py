@@ -71,7 +71,7 @@ async def test_the_default_selection_is_account_sms_and_contacts(
 ) -> None:
     async with connected(tools, fake, mode, toolsets=None) as client:
         names = await listed(client)
-    assert {tools[n].spec.toolset for n in names} == {"account", "sms", "contacts", "ledger"}
+    assert {tools[n].spec.toolset for n in names} == {"account", "sms", "contacts", "ledger", "conversations"}
 
 
 async def test_toolsets_choose_whole_toolsets(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:

@@ -52,6 +52,9 @@ _FLAG_FIELDS = (
     "max_messages_per_recipient",
     "quiet_hours",
     "ledger_pending_timeout",
+    "public_url",
+    "sandbox_responder",
+    "sandbox_reply_delay",
 )
 _ENV_NAMES = {
     "backend": "CLICKSEND_BACKEND",
@@ -97,6 +100,10 @@ _ENV_NAMES = {
     "max_spend_per_month": "CLICKSEND_MAX_SPEND_PER_MONTH",
     "max_messages_per_recipient": "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT",
     "quiet_hours": "CLICKSEND_QUIET_HOURS",
+    "public_url": "CLICKSEND_MCP_PUBLIC_URL",
+    "webhook_secret": "CLICKSEND_MCP_WEBHOOK_SECRET",
+    "sandbox_responder": "CLICKSEND_MCP_SANDBOX_RESPONDER",
+    "sandbox_reply_delay": "CLICKSEND_MCP_SANDBOX_REPLY_DELAY",
 }
 
 
@@ -204,6 +211,22 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="seconds after which a send left pending by a dead process becomes unknown (default 300) "
         "[CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT]",
+    )
+    replies = parser.add_argument_group("replies and delivery receipts")
+    replies.add_argument(
+        "--public-url",
+        help="the URL ClickSend reaches this server at, for its webhooks (CLICKSEND_MCP_WEBHOOK_SECRET turns them on) "
+        "[CLICKSEND_MCP_PUBLIC_URL]",
+    )
+    replies.add_argument(
+        "--sandbox-responder",
+        help="sandbox: how test numbers answer: fixed:<text>, echo, script:<a>|<b>|..., or off "
+        "[CLICKSEND_MCP_SANDBOX_RESPONDER]",
+    )
+    replies.add_argument(
+        "--sandbox-reply-delay",
+        type=int,
+        help="sandbox: seconds before a test number answers (default 0) [CLICKSEND_MCP_SANDBOX_REPLY_DELAY]",
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .compiler import CompiledTool
 from .settings import ConfigError
 
-DEFAULT_TOOLSETS = ("account", "sms", "contacts", "ledger")
+DEFAULT_TOOLSETS = ("account", "sms", "contacts", "ledger", "conversations")
 ALL = "all"
 
 

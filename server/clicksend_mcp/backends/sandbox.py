@@ -15,8 +15,11 @@ TOOLSETS: tuple[str, ...] = ()
 def build(settings: Settings, *, sandbox_app: Any = None) -> BackendConfig:
     if sandbox_app is None:
         from ..sandbox import create_sandbox_app
+        from ..sandbox.responder import Responder
 
         sandbox_app = create_sandbox_app()
+        # Who answers the test numbers (CLICKSEND_MCP_SANDBOX_RESPONDER), checked with the settings.
+        sandbox_app.state.sandbox.responder = Responder.parse(settings.sandbox_responder, settings.sandbox_reply_delay)
     headers: dict[str, str] = {}
     secrets: list[str] = []
     if settings.clicksend_username and settings.clicksend_api_key:
