@@ -400,18 +400,23 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
             allowed_hosts=split_names(settings.allowed_hosts),
             allowed_origins=split_names(settings.allowed_origins),
             max_body_bytes=settings.max_body_bytes,
+            conversations=dispatcher.conversations if settings.receives_webhooks else None,
+            webhook_secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
         log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
-        await serve_http(
-            app,
-            dispatcher,
-            ServeOptions(
-                host=settings.host,
-                port=settings.port,
-                log_level=settings.log_level,
-                shutdown_grace=settings.shutdown_grace,
-            ),
+        serve = ServeOptions(
+            host=settings.host, port=settings.port, log_level=settings.log_level, shutdown_grace=settings.shutdown_grace
         )
+        async with anyio.create_task_group() as tasks:
+            if options.conversations is not None and options.webhook_secret and dispatcher.backend.is_sandbox:
+                from .transports.webhooks import push_sandbox_events
+
+                # The sandbox's test numbers answer through this server's own webhook endpoints.
+                state = dispatcher.backend.http.asgi_app.state.sandbox
+                tasks.start_soon(push_sandbox_events, state, app, options.webhook_secret)
+            log.info("replies: %s", "webhooks at /webhooks/clicksend/<secret>/" if options.conversations else "polled")
+            await serve_http(app, dispatcher, serve)
+            tasks.cancel_scope.cancel()
     return 0

@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -167,7 +167,9 @@ class ReplyWanted:
     from_number: str | None = None
     message_ids: tuple[str, ...] = ()
     tag: str | None = None
-    since: float = 0.0
+    since: float | None = None  # given: only replies at or after it count
+    after_id: int = 0  # with only a number: replies stored after our last message to it...
+    answering: str | None = None  # ...or answering that message (a reply can overtake the record of its question)
 
 
 def describe(message: StoredMessage) -> dict[str, Any]:
@@ -282,40 +284,37 @@ class Conversations:
     # --- waiting ----------------------------------------------------------------------------------------------------
 
     async def _filters(self, wanted: ReplyWanted) -> list[MessageFilter]:
+        peer, since = wanted.from_number, wanted.since
         filters = []
         ids = list(wanted.message_ids)
         if wanted.tag:
             # A reply answers a message; the tag names our messages (their custom_string).
-            ids += [
-                m.message_id
-                for m in await self.store.messages_after(
-                    self.tenant, 0, MessageFilter(direction="outbound", custom_string=wanted.tag), 500
-                )
-            ]
-            filters.append(MessageFilter("inbound", wanted.from_number, custom_string=wanted.tag, since=wanted.since))
+            tagged = MessageFilter(direction="outbound", custom_string=wanted.tag)
+            ids += [m.message_id for m in await self.store.messages_after(self.tenant, 0, tagged, 500)]
+            filters.append(MessageFilter("inbound", peer, custom_string=wanted.tag, since=since))
         if ids:
-            filters.append(
-                MessageFilter("inbound", wanted.from_number, original_message_ids=tuple(ids), since=wanted.since)
-            )
+            filters.append(MessageFilter("inbound", peer, original_message_ids=tuple(ids), since=since))
         if not wanted.tag and not wanted.message_ids:
-            filters.append(MessageFilter("inbound", wanted.from_number, since=wanted.since))
+            filters.append(MessageFilter("inbound", peer, since=since, after_id=wanted.after_id))
+            if wanted.answering:
+                filters.append(MessageFilter("inbound", peer, original_message_ids=(wanted.answering,)))
         return filters
 
-    async def _find(self, wanted: ReplyWanted, after_seq: int) -> StoredMessage | None:
+    async def _find(self, wanted: ReplyWanted) -> StoredMessage | None:
         found: list[StoredMessage] = []
         for wanted_filter in await self._filters(wanted):
-            found += await self.store.messages_after(self.tenant, after_seq, wanted_filter, 1)
-        return min(found, key=lambda m: m.seq) if found else None
+            found += await self.store.messages_after(self.tenant, 0, wanted_filter, 1)
+        return min(found, key=lambda m: m.id) if found else None
 
-    async def default_since(self, wanted: ReplyWanted) -> float:
-        """With only a number: replies after our last message to it (else after now), not an old answer."""
+    async def with_defaults(self, wanted: ReplyWanted) -> ReplyWanted:
+        """With only a number: replies after our last message to it (else from now on), not an old answer."""
         await self._ready()
-        if wanted.from_number and not wanted.message_ids and not wanted.tag:
-            for m in await self.store.conversation(self.tenant, wanted.from_number, None, 20):
+        if wanted.from_number and not wanted.message_ids and not wanted.tag and wanted.since is None:
+            for m in await self.store.conversation(self.tenant, wanted.from_number, None, 50):
                 if m.direction == "outbound":
-                    return m.sent_at if m.sent_at is not None else m.received_at
-            return self.clock.now()
-        return 0.0
+                    return replace(wanted, after_id=m.id, answering=m.message_id)
+            return replace(wanted, since=self.clock.now())
+        return wanted
 
     async def wait(
         self,
@@ -335,7 +334,7 @@ class Conversations:
             while True:
                 if dispatcher is not None:
                     await self.poll(dispatcher)
-                found = await self._find(wanted, 0)
+                found = await self._find(wanted)
                 if found is not None:
                     return found
                 elapsed = self.clock.now() - started

@@ -55,14 +55,9 @@ async def wait_for_reply(
             ["from_number, message_id or tag: give at least one (whose reply to wait for)"]
         )
     timeout = float(args.get("timeout_seconds", DEFAULT_WAIT))
-    wanted = ReplyWanted(number, (message_id,) if message_id else (), tag)
     since = args.get("since")
-    wanted = ReplyWanted(
-        wanted.from_number,
-        wanted.message_ids,
-        wanted.tag,
-        float(since) if since is not None else await conversations.default_since(wanted),
-    )
+    wanted = ReplyWanted(number, (message_id,) if message_id else (), tag, float(since) if since is not None else None)
+    wanted = await conversations.with_defaults(wanted)
     started = time.monotonic()
     reply = await conversations.wait(
         wanted, timeout, dispatcher=dispatcher if conversations.poll_clicksend else None, progress=progress

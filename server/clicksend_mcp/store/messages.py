@@ -61,6 +61,7 @@ class MessageFilter:
     original_message_ids: tuple[str, ...] = ()
     custom_string: str | None = None
     since: float | None = None  # ClickSend's time of the message (our arrival time when it gave none), at least
+    after_id: int = 0  # stored after this row (rows are numbered in the order they first arrived)
 
 
 class MessageStore(Protocol):
@@ -139,6 +140,9 @@ def filter_sql(wanted: MessageFilter, mark: str) -> tuple[str, list[object]]:
     if wanted.custom_string:
         conditions.append(f"custom_string = {mark}")
         params.append(wanted.custom_string)
+    if wanted.after_id:
+        conditions.append(f"id > {mark}")
+        params.append(wanted.after_id)
     if wanted.since:
         conditions.append(f"COALESCE(sent_at, received_at) >= {mark}")
         params.append(wanted.since)

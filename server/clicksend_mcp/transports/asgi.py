@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from .access import BearerTokenGate, transport_security
+from .webhooks import with_webhooks
 
 SERVER_NAME = "clicksend-mcp"
 
@@ -27,6 +28,9 @@ class HttpOptions:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
+    # ClickSend's pushes (webhooks.py): served ahead of the bearer gate, behind their own secret.
+    conversations: Any = None
+    webhook_secret: str | None = None
 
     @property
     def security(self) -> TransportSecuritySettings | None:
@@ -38,7 +42,8 @@ async def _healthz(request: Request) -> Response:
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:
-    return BearerTokenGate(app, options.auth_token) if options.auth_token else app
+    gated = BearerTokenGate(app, options.auth_token) if options.auth_token else app
+    return with_webhooks(gated, options.conversations, options.webhook_secret)
 
 
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
