@@ -17,6 +17,7 @@ import httpx2
 import mcp_types as types
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPDeprecationWarning
 
 from clicksend_mcp.app import build_server
 from clicksend_mcp.assembly import build_dispatcher
@@ -440,3 +441,63 @@ def test_a_bad_responder_setting_is_refused_at_start_naming_it() -> None:
         check=False,
     )
     assert done.returncode != 0 and "CLICKSEND_MCP_SANDBOX_RESPONDER" in done.stderr
+
+
+# --- resources ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_conversation_is_a_resource_and_subscribers_hear_when_a_reply_arrives(
+    fake: FakeClickSend, tools: dict[str, CompiledTool], tmp_path: Path
+) -> None:
+    updated: list[str] = []
+    arrived = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        root = getattr(message, "root", message)
+        if isinstance(root, types.ResourceUpdatedNotification):
+            updated.append(str(root.params.uri))
+            arrived.set()
+
+    dispatcher = build_dispatcher(
+        direct_settings(database_url=database(tmp_path), **webhooks()), tools=tools, asgi_app=fake
+    )
+    server = build_server(dispatcher)
+    app = http_app(server, HttpOptions(conversations=dispatcher.conversations, webhook_secret=SECRET))
+    uri = f"clicksend://conversations/{PERSON}"
+    try:
+        with anyio.fail_after(30):
+            async with Client(server, mode="legacy", message_handler=on_message) as client:
+                templates = await client.list_resource_templates()
+                with pytest.warns(MCPDeprecationWarning):  # the handshake era's way, still served
+                    await client.subscribe_resource(uri)
+                await post(app, f"/webhooks/clicksend/{SECRET}/sms-inbound", data=inbound("RES-1", "Sounds good"))
+                await arrived.wait()
+                read = await client.read_resource(uri)
+                with pytest.raises(Exception, match="expected clicksend://conversations/"):
+                    await client.read_resource("clicksend://conversations/not-a-number")
+    finally:
+        await dispatcher.aclose()
+    assert [t.uri_template for t in templates.resource_templates] == ["clicksend://conversations/{number}"]
+    assert updated == [uri]
+    body = json.loads(read.contents[0].text)  # type: ignore[union-attr]
+    assert [m["body"] for m in body["messages"]] == ["Sounds good"]
+    assert body["untrusted_content"]["fields"] == ["messages[].body"]
+
+
+async def test_in_the_2026_era_a_listen_stream_hears_when_a_reply_arrives(
+    fake: FakeClickSend, tools: dict[str, CompiledTool], tmp_path: Path
+) -> None:
+    dispatcher = build_dispatcher(
+        direct_settings(database_url=database(tmp_path), **webhooks()), tools=tools, asgi_app=fake
+    )
+    server = build_server(dispatcher)
+    app = http_app(server, HttpOptions(conversations=dispatcher.conversations, webhook_secret=SECRET))
+    uri = f"clicksend://conversations/{PERSON}"
+    try:
+        with anyio.fail_after(30):
+            async with Client(server, mode="auto") as client, client.listen(resource_subscriptions=[uri]) as events:
+                await post(app, f"/webhooks/clicksend/{SECRET}/sms-inbound", data=inbound("RES-2", "Listening"))
+                event = await events.__anext__()
+    finally:
+        await dispatcher.aclose()
+    assert getattr(event, "uri", None) == uri
