@@ -416,7 +416,9 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
                 # The sandbox's test numbers answer through this server's own webhook endpoints.
                 state = dispatcher.backend.http.asgi_app.state.sandbox
                 tasks.start_soon(push_sandbox_events, state, app, options.webhook_secret)
-            log.info("replies: %s", "webhooks at /webhooks/clicksend/<secret>/" if options.conversations else "polled")
+            if dispatcher.conversations is not None:
+                how = "webhooks at /webhooks/clicksend/<secret>/" if options.conversations else "polled from ClickSend"
+                log.info("replies and receipts: %s", how)
             await serve_http(app, dispatcher, serve)
             tasks.cancel_scope.cancel()
     return 0

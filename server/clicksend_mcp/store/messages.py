@@ -102,25 +102,29 @@ INSERT_COLUMNS = (
 )
 # Inbound messages never change once stored; an outbound row takes what a later event adds (a receipt's status, a
 # send's body and number), and a final status is not replaced by a non-final one.
-UPSERT_TAIL = """
+_FINAL = "(" + ", ".join(f"'{s}'" for s in FINAL_STATUSES) + ")"
+# Whether an event's status replaces the stored one: it says something, and does not undo a final status.
+_TAKES_STATUS = (
+    f"(excluded.status IS NOT NULL AND NOT (LOWER(COALESCE(messages.status, '')) IN {_FINAL} "
+    f"AND LOWER(excluded.status) NOT IN {_FINAL}))"
+)
+UPSERT_TAIL = f"""
     ON CONFLICT (tenant, direction, message_id) DO UPDATE SET
         peer = COALESCE(messages.peer, excluded.peer),
         own_number = COALESCE(messages.own_number, excluded.own_number),
         body = COALESCE(messages.body, excluded.body),
         custom_string = COALESCE(messages.custom_string, excluded.custom_string),
         sent_at = COALESCE(messages.sent_at, excluded.sent_at),
-        status = COALESCE(excluded.status, messages.status),
-        status_code = COALESCE(excluded.status_code, messages.status_code),
-        error_text = COALESCE(excluded.error_text, messages.error_text),
+        status = CASE WHEN {_TAKES_STATUS} THEN excluded.status ELSE messages.status END,
+        status_code = CASE WHEN {_TAKES_STATUS} THEN excluded.status_code ELSE messages.status_code END,
+        error_text = CASE WHEN {_TAKES_STATUS} THEN excluded.error_text ELSE messages.error_text END,
         seq = excluded.seq
     WHERE messages.direction = 'outbound' AND (
-        (excluded.status IS NOT NULL AND messages.status IS DISTINCT FROM excluded.status
-            AND NOT (LOWER(COALESCE(messages.status, '')) IN {final}
-                     AND LOWER(excluded.status) NOT IN {final}))
+        ({_TAKES_STATUS} AND messages.status IS DISTINCT FROM excluded.status)
         OR (messages.peer IS NULL AND excluded.peer IS NOT NULL)
         OR (messages.body IS NULL AND excluded.body IS NOT NULL))
-    RETURNING {columns}
-""".format(final="(" + ", ".join(f"'{s}'" for s in FINAL_STATUSES) + ")", columns=MESSAGE_COLUMNS)
+    RETURNING {MESSAGE_COLUMNS}
+"""
 
 
 def filter_sql(wanted: MessageFilter, mark: str) -> tuple[str, list[object]]:
