@@ -15,6 +15,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -69,8 +70,12 @@ def child_pids() -> list[int]:
     return found
 
 
+BENCH_LEDGER = "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="clicksend-bench-ledger-"), "ledger.db")
+
+
 def base_env(**extra: str) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **extra}
+    env.setdefault("CLICKSEND_MCP_DATABASE_URL", BENCH_LEDGER)  # never the developer's own send ledger
     if os.environ.get("PYTHONPATH"):  # lets the same benchmark measure another checkout of the server
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return env

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,8 @@ async def server_process(transport: str, base_url: str) -> AsyncIterator[tuple[s
         "CLICKSEND_API_KEY": API_KEY,
         "CLICKSEND_MCP_LOG_LEVEL": "warning",
         "CLICKSEND_MAX_RECIPIENTS": "1000",
+        # A ledger of its own for each run, never the developer's.
+        "CLICKSEND_MCP_DATABASE_URL": "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="load-ledger-"), "ledger.db"),
     }
     command = [sys.executable, "-m", "clicksend_mcp", "--transport", transport, "--port", str(port)]
     url = f"http://127.0.0.1:{port}"

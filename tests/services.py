@@ -44,8 +44,9 @@ def postgres_bin() -> Path | None:
 class PostgresServer:
     """One PostgreSQL cluster on 127.0.0.1 (a free port), its data and socket dir in a temp dir; trust auth."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable  # tests run without fsync; the benchmark measures a durable server
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="clicksend-mcp-pg-"))
         self.user = "postgres" if os.geteuid() == 0 else None
@@ -73,7 +74,9 @@ class PostgresServer:
             "--no-sync",
             "--no-instructions",
         )
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",

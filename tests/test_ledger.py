@@ -418,3 +418,16 @@ async def test_the_postgresql_ledger_holds_no_number_address_body_or_secret(
     assert dumped.count(b"\n") > 8
     leaked = [v for v in _forbidden() if v in dumped]
     assert not leaked, f"the ledger tables hold {leaked}"
+
+
+async def test_with_confirmation_on_a_send_the_limits_stopped_is_never_sent_unconfirmed(
+    make: Callable[..., Dispatcher], fake: FakeClickSend, clock: ManualClock
+) -> None:
+    dispatcher = make(max_messages_per_recipient="1/hour", confirm_sends=True)
+    assert (await dispatcher.call(SEND, sms()))["successful"]
+    prepared = await dispatcher.prepare(SEND, sms())
+    assert not prepared.needs_confirmation, "a send the limits stop is not put to the person"
+    clock.advance(3601)  # the limit no longer applies by the time it would go out...
+    refused = await dispatcher.execute(prepared)
+    assert refused["error_code"] == "REFUSED", "...but it was never confirmed, so it does not go"
+    assert posts(fake) == 1

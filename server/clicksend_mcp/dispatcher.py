@@ -21,7 +21,7 @@ from .compiler import CompiledTool
 from .fingerprints import Fingerprints
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
-from .ledger import Ledger, SendPlan
+from .ledger import Ledger, SendPlan, refusal
 from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
@@ -280,6 +280,9 @@ class Dispatcher:
         row pending, and the next start marks it unknown: never sent twice, never silently forgotten."""
         ledger, plan = self.ledger, prepared.plan
         assert ledger is not None and plan is not None
+        if plan.hits and self.policy.confirm_sends:
+            # Not put to the person because the limits stopped it: it must not go out unconfirmed if they changed.
+            return self._finish(prepared, refusal(plan.hits))
         try:
             send_id, decided = await ledger.admit(plan)
         except Exception:

@@ -7,7 +7,7 @@ Sits between the dispatcher and the store: the dispatcher asks, the store answer
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -216,10 +216,7 @@ class Ledger:
         if admission.existing is not None:
             return None, await self._follow(admission.existing, plan)
         if admission.refused:
-            hits = list(admission.refused)
-            result = results.refused("REFUSED", "; ".join(h.message for h in hits))
-            result["data"] = {"refusals": [{"limit": h.limit, **h.details} for h in hits]}
-            return None, result
+            return None, refusal(admission.refused)
         return admission.send_id, None
 
     async def _follow(self, earlier: SendRecord, plan: SendPlan) -> dict[str, Any]:
@@ -346,6 +343,13 @@ class Ledger:
             "recent_sends": [describe_record(r) for r in recent],
             "counted_outcomes": list(COUNTED),
         }
+
+
+def refusal(hits: Sequence[LimitHit]) -> dict[str, Any]:
+    """The result of a send the limits stopped: every limit met, in words and in figures."""
+    result = results.refused("REFUSED", "; ".join(h.message for h in hits))
+    result["data"] = {"refusals": [{"limit": h.limit, **h.details} for h in hits]}
+    return result
 
 
 def describe_record(record: SendRecord) -> dict[str, Any]:

@@ -139,9 +139,11 @@ def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: st
         return result
     how = "Before sending again, check whether it went out"
     if guard is not None and guard.history_tool:
-        how += f" with {guard.history_tool}"
         if tag:
+            how += f" with CLICKSEND_CHECK_SEND_OUTCOME (tag {tag!r}), or in {guard.history_tool}"
             how += f" (look for custom_string {tag!r}; q=custom_string:{tag})"
+        else:
+            how += f" with {guard.history_tool}"
     result = _result(
         False,
         error=f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted, so it may "
