@@ -501,3 +501,19 @@ async def test_in_the_2026_era_a_listen_stream_hears_when_a_reply_arrives(
     finally:
         await dispatcher.aclose()
     assert getattr(event, "uri", None) == uri
+
+
+async def test_the_database_holds_no_number_or_text_of_a_conversation_in_clear(
+    fake: FakeClickSend, tools: dict[str, CompiledTool], tmp_path: Path
+) -> None:
+    async with in_process(fake, tools, tmp_path, **webhooks()) as (client, _, app):
+        sent = outcome(await client.call_tool(SEND, {"messages": [{"to": PERSON, "body": "Table for 4 at Luigi's?"}]}))
+        message_id = sent["data"]["messages"][0]["message_id"]
+        await post(
+            app, f"/webhooks/clicksend/{SECRET}/sms-inbound", data=inbound("P-1", "Yes, code ZEBRA-7741", message_id)
+        )
+        talk = outcome(await client.call_tool(CONVERSATION, {"number": PERSON}))
+    assert [m["body"] for m in talk["data"]["messages"]] == ["Table for 4 at Luigi's?", "Yes, code ZEBRA-7741"]
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("ledger.db"))
+    for value in (PERSON, PERSON[1:], "Luigi", "ZEBRA-7741", "+61481000000"):
+        assert value.encode() not in stored, value

@@ -91,6 +91,7 @@ def build_conversations(settings: Settings, ledger: Ledger, clock: Clock | None 
         clock,
         poll_clicksend=not settings.receives_webhooks,
         ready=ledger.start,
+        fingerprints=ledger.fingerprints,
     )
     if settings.receives_webhooks and settings.public_url and settings.webhook_secret:
         conversations.webhooks = (settings.public_url, settings.webhook_secret.get_secret_value())

@@ -5,6 +5,7 @@ or MCP (the webhook endpoints and the resources call in here).
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 import math
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 
 from .clock import Clock, SystemClock
+from .fingerprints import Fingerprints
 from .store.messages import MessageEvent, MessageFilter, MessageStore, StoredMessage
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ _NUMBER_RE = re.compile(r"^\+?[0-9A-Za-z ()./-]{2,32}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 Listener = Callable[[list[StoredMessage]], Awaitable[None]]
+SEAL_CONTEXT = "conversations"  # what the sealing key is derived for (the ledger's keys seal replays per caller key)
 INBOUND_TOOL, RECEIPTS_TOOL = "CLICKSEND_GET_SMS_INBOUND", "CLICKSEND_GET_SMS_RECEIPTS"
 
 
@@ -69,9 +72,14 @@ def _message_id(fields: Mapping[str, Any], *names: str, required: bool) -> str |
 
 def _number(fields: Mapping[str, Any], *names: str, required: bool) -> str | None:
     value = _text(fields, *names, required=required, what="a phone number or sender id")
-    if value is not None and not _NUMBER_RE.match(value.strip()):
+    if value is None:
+        return None
+    value = value.strip()
+    if not _NUMBER_RE.match(value):
         raise PayloadError(f"{names[0]}: expected a phone number or sender id")
-    return value.strip() if value is not None else None
+    digits = re.sub(r"[\s().-]", "", value)
+    # One spelling per number (ClickSend writes E.164; some fields drop the +), so a conversation is one thread.
+    return ("+" + digits.lstrip("+")) if digits.lstrip("+").isdigit() else value
 
 
 def _timestamp(fields: Mapping[str, Any], *names: str) -> float | None:
@@ -207,7 +215,11 @@ class Conversations:
         poll_clicksend: bool = True,
         max_wait: float = MAX_WAIT_SECONDS,
         ready: Callable[[], Awaitable[None]] | None = None,
+        fingerprints: Fingerprints | None = None,
     ) -> None:
+        # With fingerprints (the ledger's keys), numbers are stored as keyed hashes and the text and numbers of a
+        # message sealed (AES-GCM), so the database holds no number or message in clear, like the send ledger.
+        self.fingerprints = fingerprints
         self.ready = ready  # opens the store (the ledger's start) before the first use
         self.webhooks: tuple[str, str] | None = None  # (public URL, secret) when ClickSend can push to this server
         self.store = store
@@ -221,6 +233,33 @@ class Conversations:
         self._next_poll = 0.0
         self._poll_delay = POLL_MIN
 
+    def _peer(self, number: str | None) -> str | None:
+        """How a number is looked up in the store."""
+        if number is None or self.fingerprints is None:
+            return number
+        return self.fingerprints.recipient("phone", number)
+
+    def _protect(self, event: MessageEvent) -> MessageEvent:
+        if self.fingerprints is None:
+            return event
+        content = {"peer": event.peer, "own": event.own_number, "body": event.body}
+        sealed = None
+        if any(v is not None for v in content.values()):
+            sealed = base64.b64encode(self.fingerprints.seal(self.tenant, SEAL_CONTEXT, content)).decode()
+        return replace(event, peer=self._peer(event.peer), own_number=None, body=sealed)
+
+    def _reveal(self, message: StoredMessage) -> StoredMessage:
+        if self.fingerprints is None:
+            return message
+        content: dict[str, Any] | None = None
+        if message.body:
+            try:
+                content = self.fingerprints.unseal(self.tenant, SEAL_CONTEXT, base64.b64decode(message.body))
+            except ValueError:
+                content = None
+        content = content or {}
+        return replace(message, peer=content.get("peer"), own_number=content.get("own"), body=content.get("body"))
+
     async def _ready(self) -> None:
         if self.ready is not None:
             await self.ready()
@@ -232,7 +271,8 @@ class Conversations:
         if not events:
             return []
         await self._ready()
-        changed = await self.store.record_messages(self.tenant, events, self.clock.now())
+        stored = await self.store.record_messages(self.tenant, [self._protect(e) for e in events], self.clock.now())
+        changed = [self._reveal(m) for m in stored]
         if changed:
             self._changed.set()
             self._changed = anyio.Event()
@@ -284,7 +324,7 @@ class Conversations:
     # --- waiting ----------------------------------------------------------------------------------------------------
 
     async def _filters(self, wanted: ReplyWanted) -> list[MessageFilter]:
-        peer, since = wanted.from_number, wanted.since
+        peer, since = self._peer(wanted.from_number), wanted.since
         filters = []
         ids = list(wanted.message_ids)
         if wanted.tag:
@@ -304,13 +344,13 @@ class Conversations:
         found: list[StoredMessage] = []
         for wanted_filter in await self._filters(wanted):
             found += await self.store.messages_after(self.tenant, 0, wanted_filter, 1)
-        return min(found, key=lambda m: m.id) if found else None
+        return self._reveal(min(found, key=lambda m: m.id)) if found else None
 
     async def with_defaults(self, wanted: ReplyWanted) -> ReplyWanted:
         """With only a number: replies after our last message to it (else from now on), not an old answer."""
         await self._ready()
         if wanted.from_number and not wanted.message_ids and not wanted.tag and wanted.since is None:
-            for m in await self.store.conversation(self.tenant, wanted.from_number, None, 50):
+            for m in await self.store.conversation(self.tenant, cast(str, self._peer(wanted.from_number)), None, 50):
                 if m.direction == "outbound":
                     return replace(wanted, after_id=m.id, answering=m.message_id)
             return replace(wanted, since=self.clock.now())
@@ -371,9 +411,9 @@ class Conversations:
     ) -> tuple[list[StoredMessage], int | None]:
         """One page of the messages with `peer`, oldest first within the page, and the cursor of the older page."""
         await self._ready()
-        rows = await self.store.conversation(self.tenant, peer, before_id, limit + 1)
+        rows = await self.store.conversation(self.tenant, cast(str, self._peer(peer)), before_id, limit + 1)
         older = rows[limit - 1].id if len(rows) > limit else None
-        return list(reversed(rows[:limit])), older
+        return [self._reveal(m) for m in reversed(rows[:limit])], older
 
     async def delivery(self, message_ids: Iterable[str]) -> dict[str, Any]:
         """The delivery status of our messages (receipts), for CHECK_SEND_OUTCOME."""
