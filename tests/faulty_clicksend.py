@@ -24,9 +24,22 @@ OK_BODY = json.dumps(
 ).encode()
 
 
+@dataclass(frozen=True)
+class Canned:
+    """An exact answer: any status, any bytes (another encoding, NaN, a body nested 400 deep...)."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+
+
+def envelope(data: object, code: str = "SUCCESS", msg: str = "Here you go.", http: int = 200) -> Canned:
+    return Canned(json.dumps({"http_code": http, "response_code": code, "response_msg": msg, "data": data}).encode())
+
+
 @dataclass
 class FaultyClickSend:
-    script: list[str] = field(default_factory=lambda: ["ok"])
+    script: list[str | Canned] = field(default_factory=lambda: ["ok"])
     received: list[tuple[str, str]] = field(default_factory=list)
     port: int = 0
     arrived: anyio.Event = field(default_factory=anyio.Event)  # set when the first request has arrived
@@ -35,7 +48,7 @@ class FaultyClickSend:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v3"
 
-    def next_fault(self) -> str:
+    def next_fault(self) -> str | Canned:
         return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
     async def handle(self, stream: anyio.abc.SocketStream) -> None:
@@ -60,7 +73,14 @@ class FaultyClickSend:
         self.arrived.set()
         await self._answer(stream, self.next_fault())
 
-    async def _answer(self, stream: anyio.abc.SocketStream, fault: str) -> None:
+    async def _answer(self, stream: anyio.abc.SocketStream, fault: str | Canned) -> None:
+        if isinstance(fault, Canned):
+            head = (
+                f"HTTP/1.1 {fault.status} X\r\nContent-Type: {fault.content_type}\r\n"
+                f"Content-Length: {len(fault.body)}\r\nConnection: close\r\n\r\n"
+            )
+            await stream.send(head.encode() + fault.body)
+            return
         if fault == "reset":
             return  # close without a response, after the request arrived
         if fault == "hang":
@@ -106,7 +126,7 @@ class FaultyClickSend:
 
 
 @asynccontextmanager
-async def faulty_clicksend(*script: str) -> AsyncIterator[FaultyClickSend]:
+async def faulty_clicksend(*script: str | Canned) -> AsyncIterator[FaultyClickSend]:
     fake = FaultyClickSend(list(script) or ["ok"])
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
     fake.port = listener.extra(anyio.abc.SocketAttribute.local_port)

@@ -283,6 +283,20 @@ async def test_a_confirmed_send_goes_out_once(tools: dict[str, CompiledTool], fa
 
 
 @pytest.mark.parametrize("mode", ERAS)
+async def test_the_confirmation_form_shows_no_secret(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
+    from fake_clicksend import API_KEY
+
+    seen: list[str] = []
+    async with connected(tools, fake, mode, answering("decline", seen=seen), confirm_sends=True) as client:
+        result = outcome(await client.call_tool(SEND, sms(TEST_NUMBER, body=f"key {API_KEY.lower()}")))
+    assert result["error_code"] == "NOT_CONFIRMED"
+    [message] = seen
+    assert "key [REDACTED]" in message and API_KEY.lower() not in message
+
+
+@pytest.mark.parametrize("mode", ERAS)
 @pytest.mark.parametrize(("action", "confirm"), [("decline", False), ("cancel", False), ("accept", False)])
 async def test_a_declined_or_cancelled_send_is_not_sent(
     tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str, action: str, confirm: bool

@@ -65,10 +65,10 @@ async def test_a_malformed_answer_is_normalized_and_the_server_keeps_serving(
     assert healthy["successful"] is True
 
 
-async def test_a_json_array_answer_is_data(tools: dict[str, CompiledTool]) -> None:
+async def test_a_json_array_answer_is_not_a_success(tools: dict[str, CompiledTool]) -> None:
     async with against(tools, "array") as (dispatcher, _):
         result = await dispatcher.call(READ, {})
-    assert result["successful"] is True and result["data"] == [1, 2, 3]
+    assert result["successful"] is False and result["error_code"] == "UPSTREAM_ERROR"
 
 
 async def test_a_read_is_retried_on_503_until_it_succeeds(tools: dict[str, CompiledTool]) -> None:
@@ -107,7 +107,19 @@ async def test_a_reset_read_is_retried(tools: dict[str, CompiledTool]) -> None:
 async def test_a_send_is_not_retried_on_503(tools: dict[str, CompiledTool]) -> None:
     async with against(tools, "status:503", "ok") as (dispatcher, fake):
         result = await dispatcher.call(SEND, MESSAGE)
-    assert result["error_code"] == "UPSTREAM_ERROR"
+    assert result["error_code"] == "OUTCOME_UNKNOWN"
+    assert len(fake.received) == 1
+
+
+@pytest.mark.parametrize("fault", ["status:500", "status:502", "status:504", "html200", "array", "empty"])
+async def test_a_send_without_a_definite_answer_is_outcome_unknown_with_its_tag(
+    tools: dict[str, CompiledTool], fault: str
+) -> None:
+    async with against(tools, fault, "ok") as (dispatcher, fake):
+        result = await dispatcher.call(SEND, MESSAGE)
+    assert_normalized(result)
+    assert result["error_code"] == "OUTCOME_UNKNOWN" and result["tag"] in result["error"]
+    assert "CLICKSEND_GET_SMS_HISTORY" in result["error"] and "try again" not in result["error"]
     assert len(fake.received) == 1
 
 

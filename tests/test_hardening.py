@@ -31,7 +31,7 @@ SEND = "CLICKSEND_CREATE_SMS_SEND"
 # --- hostile arguments --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["../account", "%2e%2e", "1/../../x", "a?b=c", "#", "..", "ünï/cødé", "x" * 5000])
+@pytest.mark.parametrize("value", ["../account", "%2e%2e", "1/../../x", "a?b=c", "#", "..", "ünï/cødé", "x" * 2048])
 async def test_a_hostile_path_value_stays_in_its_segment(tools: dict[str, CompiledTool], value: str) -> None:
     fake = FakeClickSend()
     dispatcher = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)
@@ -124,6 +124,40 @@ async def test_no_secret_appears_in_results_errors_or_logs(tools: dict[str, Comp
     assert "call tool=CLICKSEND_GET_ACCOUNT" in stderr.getvalue()
     for secret in secrets:
         assert secret not in everything
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_log_lines_at_every_level_and_tracebacks_hold_no_form_of_a_secret(fmt: str) -> None:
+    import base64
+    import io
+    from urllib.parse import quote
+
+    from clicksend_mcp.logs import setup_logging
+    from clicksend_mcp.redaction import Redactor
+
+    token = base64.b64encode(f"{USERNAME}:{API_KEY}".encode()).decode()
+    forms = [API_KEY, API_KEY.lower(), base64.b64encode(API_KEY.encode()).decode(), quote(token, safe=""), token]
+    stderr = io.StringIO()
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        setup_logging("debug", Redactor([API_KEY, token]), fmt)
+        root.handlers[0].setStream(stderr)  # type: ignore[attr-defined]
+        log = logging.getLogger("clicksend_mcp.test")
+        for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL):
+            log.log(level, "level %s holds %s", level, " ".join(forms), extra={"fields": {"key": forms[1]}})
+        try:
+            raise RuntimeError(f"upstream said {forms[2]} and {forms[3]}")
+        except RuntimeError:
+            log.exception("failed with %s", forms[0])
+        log.warning("stack", stack_info=True, extra={"fields": {"Authorization": f"Basic {token}"}})
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    written = stderr.getvalue()
+    assert "RuntimeError: upstream said [REDACTED] and [REDACTED]" in written and "level 10 holds" in written
+    for form in forms:
+        assert form not in written, form
 
 
 # --- HTTP transports ----------------------------------------------------------------------------------------------

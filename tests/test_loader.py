@@ -88,3 +88,52 @@ def test_two_files_may_not_define_the_same_tool(tmp_path: Path) -> None:
 
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [f"{tmp_path}: holds no tool specs"]
+
+
+WITH_OBJECTS = """\
+name: CLICKSEND_PUT_THING
+title: Put Thing
+toolset: utilities
+description: Update one thing by its id; use the list tool first to find the id you need.
+http: {method: PUT, path: "/things/{thing_id}"}
+params:
+  - {name: thing_id, in: path, required: true, description: The thing id., schema: {type: integer}}
+  - name: items
+    in: body
+    description: The items.
+    schema:
+      type: array
+      items:
+        type: object
+        properties:
+          schedule: {type: integer}
+          meta: {type: object, properties: {colour: {type: string}}}
+annotations: {read_only: false, destructive: true, idempotent: true, open_world: false}
+source: {catalogue: false, operation_id: ThingPut}
+"""
+
+
+def test_a_free_form_path_must_name_an_object_in_the_params(tmp_path: Path) -> None:
+    write(tmp_path, "clicksend_put_thing.yaml", WITH_OBJECTS + 'free_form: ["items[].shedule"]\n')
+    [problem] = problems_of(tmp_path)
+    assert "free_form: 'items[].shedule' is not in the parameter's schema" in problem
+    write(tmp_path, "clicksend_put_thing.yaml", WITH_OBJECTS + 'free_form: ["items[].schedule"]\n')
+    assert "is not an object" in problems_of(tmp_path)[0]
+
+
+def test_nested_objects_refuse_unknown_keys_unless_marked_free_form(tmp_path: Path) -> None:
+    from clicksend_mcp.compiler import compile_tool
+
+    write(tmp_path, "clicksend_put_thing.yaml", WITH_OBJECTS)
+    [closed] = load_specs(tmp_path)
+    write(tmp_path, "clicksend_put_thing.yaml", WITH_OBJECTS + 'free_form: ["items[].meta"]\n')
+    [open_meta] = load_specs(tmp_path)
+    arguments = {"thing_id": 1, "items": [{"schedule": 1, "meta": {"colour": "red", "size": 2}}]}
+    typo = {"thing_id": 1, "items": [{"shedule": 1}]}
+    assert [str(p) for p in compile_tool(closed).check_arguments(arguments)] == [
+        "items[0].meta.size: unknown field; accepted fields: colour"
+    ]
+    assert compile_tool(open_meta).check_arguments(arguments) == []
+    assert [str(p) for p in compile_tool(open_meta).check_arguments(typo)] == [
+        "items[0].shedule: unknown field; did you mean schedule?"
+    ]

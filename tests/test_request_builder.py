@@ -85,8 +85,13 @@ def test_an_input_is_sent_under_its_wire_name() -> None:
 
 
 def test_a_long_value_is_encoded_whole() -> None:
-    value = "x/" * 5000
-    assert encode_segment("thing_id", value) == "x%2F" * 5000
+    value = "x/" * 1024
+    assert encode_segment("thing_id", value) == "x%2F" * 1024
+
+
+def test_a_path_value_past_the_cap_is_refused() -> None:
+    with pytest.raises(PathValueError, match="thing_id: expected at most 2048 characters, got 2049"):
+        encode_segment("thing_id", "x" * 2049)
 
 
 def test_the_description_of_a_request_holds_no_host_or_headers() -> None:

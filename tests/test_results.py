@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from jsonschema import Draft202012Validator
 
+from clicksend_mcp import results
 from clicksend_mcp.compiler import RESULT_SCHEMA
 from clicksend_mcp.http import HttpResponse, TransportFailure
-from clicksend_mcp.results import Redactor, from_response, from_transport_failure, invalid_arguments
+from clicksend_mcp.redaction import Redactor
+from clicksend_mcp.results import from_response, from_transport_failure, invalid_arguments
 
 VALIDATE = Draft202012Validator(RESULT_SCHEMA).validate
 
@@ -71,9 +74,51 @@ def test_an_empty_or_unparseable_200_is_an_upstream_error() -> None:
     assert answer(200, raw=b"{not json")["error_code"] == "UPSTREAM_ERROR"
 
 
-def test_a_json_array_answer_is_kept_as_data() -> None:
-    result = answer(200, [1, 2])
-    assert result["successful"] is True and result["data"] == [1, 2]
+@pytest.mark.parametrize("body", [b"null", b"[1, 2]", b'"done"', b"42", b"true"])
+def test_a_200_that_is_not_a_json_object_is_not_a_success(body: bytes) -> None:
+    result = answer(200, raw=body)
+    assert result["successful"] is False and result["error_code"] == "UPSTREAM_ERROR"
+    assert "not an object" in result["error"]
+
+
+@pytest.mark.parametrize("body", [b'{"data": NaN}', b'{"data": [Infinity]}', b'{"data": -Infinity}'])
+def test_nan_and_infinity_are_not_json(body: bytes) -> None:
+    result = answer(200, raw=body)
+    assert result["successful"] is False and "not JSON" in result["error"]
+
+
+def test_numbers_json_cannot_carry_become_text_and_the_result_says_so() -> None:
+    digits = "7" * 5000
+    body = b'{"response_code":"SUCCESS","data":{"big":' + digits.encode() + b',"huge":1e400,"ok":1.5}}'
+    result = answer(200, raw=body)
+    assert result["successful"] is True
+    assert result["data"] == {"big": digits, "huge": "1e400", "ok": 1.5}
+    assert len(result["warnings"]) == 2
+    json.dumps(result, allow_nan=False)  # printable by any JSON writer
+
+
+def test_nesting_past_the_limit_is_cut_and_the_result_says_so() -> None:
+    deep: object = "bottom"
+    for _ in range(400):
+        deep = {"a": deep}
+    result = answer(200, envelope(200, "SUCCESS", "ok", deep))
+    assert result["successful"] is True
+    assert "nested deeper than" in result["warnings"][0]
+    depth, node = 0, result["data"]
+    while isinstance(node, dict):
+        depth, node = depth + 1, node["a"]
+    assert depth < 70 and node == results.TOO_DEEP
+
+
+def test_a_body_too_deep_for_the_parser_is_not_json() -> None:
+    result = answer(200, raw=b"[" * 100_000)
+    assert result["successful"] is False and result["error_code"] == "UPSTREAM_ERROR"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_every_encoding_the_parser_reads_is_read_the_same(encoding: str) -> None:
+    body = json.dumps(envelope(200, "SUCCESS", "ok", {"x": "é"})).encode(encoding)
+    assert answer(200, raw=body)["data"] == {"x": "é"}
 
 
 def test_refused_messages_in_a_bulk_send_are_warnings() -> None:
@@ -126,6 +171,76 @@ def test_the_redactor_hides_secret_values_and_secret_keys() -> None:
         "note": "key [REDACTED] here",
         "password": "",
     }
+
+
+def test_secret_keys_are_redacted_in_any_case_or_style() -> None:
+    redactor = Redactor([])
+    names = [
+        "token",
+        "api_token",
+        "access_token",
+        "refresh_token",
+        "sessionToken",
+        "client_secret",
+        "secret",
+        "authorization",
+        "Proxy-Authorization",
+        "private_key",
+        "PRIVATE-KEY",
+        "password",
+        "newPassword",
+        "api_key",
+        "X-Api-Key",
+        "apiKey",
+        "auth",
+        "secret_key",
+        "aws_access_key",
+        "Set-Cookie",
+    ]
+    redacted = redactor.value({name: "v4lue" for name in names})
+    assert redacted == {name: "[REDACTED]" for name in names}
+
+
+def test_harmless_fields_near_secret_words_are_kept() -> None:
+    redactor = Redactor([])
+    kept = {"token_count": 3, "password_set_at": 1, "secret_question": "pet?", "has_password": True, "key": "k1"}
+    assert redactor.value(kept) == kept
+
+
+def test_a_secret_as_an_object_key_is_redacted() -> None:
+    redactor = Redactor(["SECRET-KEY-123"])
+    assert redactor.value({"data": {"SECRET-KEY-123": "v", "secret-key-123x": "w"}}) == {
+        "data": {"[REDACTED]": "v", "[REDACTED]x": "w"}
+    }
+    two = redactor.value({"SECRET-KEY-123": 1, "secret-key-123": 2})
+    assert sorted(two.values()) == [1, 2] and all("SECRET" not in k.upper().replace("[REDACTED]", "") for k in two)
+
+
+def test_secret_forms_in_other_case_base64_and_url_encoding_are_redacted() -> None:
+    import base64
+    from urllib.parse import quote
+
+    key = "Ab+c/KEY=42&x"
+    token = base64.b64encode(f"me:{key}".encode()).decode()
+    redactor = Redactor([key, token])
+    forms = [
+        key.lower(),
+        key.upper(),
+        base64.b64encode(key.encode()).decode(),
+        base64.urlsafe_b64encode(key.encode()).decode().rstrip("="),
+        quote(key, safe=""),
+        quote(key, safe="").lower(),
+        token,
+        quote(token, safe=""),
+    ]
+    for form in forms:
+        assert redactor.text(f"<{form}>") == "<[REDACTED]>", form
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32-be", "utf-8-sig"])
+def test_any_encoding_the_parser_reads_gets_the_redaction_walk(encoding: str) -> None:
+    redactor = Redactor(["SECRET-abc/def"])
+    assert redactor.could_leak('{"data":{"balance":"1.00"}}'.encode(encoding))
 
 
 def test_a_body_without_secrets_needs_no_redaction_walk() -> None:

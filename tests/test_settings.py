@@ -41,7 +41,7 @@ def test_an_explicit_backend_without_its_credentials_is_refused() -> None:
 
 def test_a_header_value_with_a_line_break_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATON_CONNECTION", "abc\r\nX-Evil: 1")
-    with pytest.raises(ValidationError, match="MATON_CONNECTION must not contain line breaks"):
+    with pytest.raises(ValidationError, match="must be printable ASCII"):
         Settings()
 
 

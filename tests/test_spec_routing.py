@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from clicksend_mcp.compiler import MATON_CONNECTION_PARAM, compile_tool, with_param
-from clicksend_mcp.request_builder import PathValueError, build_request
+from clicksend_mcp.request_builder import RequestValueError, build_request
 from clicksend_mcp.spec import ToolSpec
 
 RUN: dict[str, Any] = {
@@ -52,8 +52,9 @@ def test_a_header_input_becomes_a_request_header_and_nothing_else() -> None:
     request = build_request(tool, {"to": "x", "maton_connection": connection})
     assert request.headers == (("Maton-Connection", connection),)
     assert request.json_body == {"model": "x/y", "inputs": {"to": "x"}}
-    with pytest.raises(PathValueError, match="maton_connection: must not contain line breaks"):
-        build_request(tool, {"to": "x", "maton_connection": "a\r\nX-Evil: 1"})
+    for bad in ("a\r\nX-Evil: 1", "tab\there", "café"):
+        with pytest.raises(RequestValueError, match="maton_connection: expected printable ASCII"):
+            build_request(tool, {"to": "x", "maton_connection": bad})
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from . import __version__
 from .compiler import CompileError
 from .loader import SpecLoadError
 from .logs import setup_logging
-from .results import Redactor
+from .redaction import Redactor
 from .settings import ConfigError, Settings
 
 log = logging.getLogger("clicksend_mcp")

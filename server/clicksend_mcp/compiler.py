@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -134,14 +135,20 @@ class CompiledTool:
     @cached_property
     def validator(self) -> Draft202012Validator:
         """Compiled on first use: start-up stays fast, and each call after the first reuses it."""
-        from jsonschema import Draft202012Validator, FormatChecker
+        from jsonschema import FormatChecker
 
-        return Draft202012Validator(self.input_schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
+        return _strict_validator_class()(self.input_schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
 
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         """Every problem with the arguments, most specific first; empty when they are valid."""
+        huge = _unprintable_numbers(arguments)
+        if huge:  # the validator's own messages would fail on them
+            return huge
         errors = sorted(self.validator.iter_errors(dict(arguments)), key=_error_sort_key)
-        return [ArgumentProblem(_field_of(err), _explain(err)) for err in errors[:20]]
+        problems: list[ArgumentProblem] = []
+        for err in errors:
+            problems.extend(_problems(err))
+        return problems[:20]
 
 
 class CompileError(ValueError):
@@ -151,8 +158,10 @@ class CompileError(ValueError):
 def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
     """`check_schema=False` skips the JSON-Schema meta-check: only for specs that passed it before (the cache)."""
     properties: dict[str, Any] = {}
+    free_form = set(spec.free_form)
     for param in spec.params:
         schema = copy.deepcopy(param.schema_)
+        _close_objects(schema, param.name, free_form)
         schema["description"] = param.description.strip()
         properties[param.name] = schema
     if spec.sends is not None:
@@ -205,6 +214,27 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         header_params=tuple(p for p in spec.params if p.location == "header"),
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
     )
+
+
+def _close_objects(schema: Any, path: str, free_form: set[str]) -> None:
+    """Unknown keys are refused at every level: a misspelt `shedule` must not reach ClickSend (and send now).
+
+    An object that declares properties gets `additionalProperties: false`, unless it already says what extra keys
+    may hold or the spec lists its path under `free_form` (objects ClickSend documents as open maps).
+    """
+    if not isinstance(schema, dict):
+        return
+    kinds = schema.get("type")
+    is_object = kinds == "object" or (isinstance(kinds, list) and "object" in kinds)
+    if is_object and "properties" in schema and "additionalProperties" not in schema and path not in free_form:
+        schema["additionalProperties"] = False
+    for name, sub in schema.get("properties", {}).items():
+        _close_objects(sub, f"{path}.{name}", free_form)
+    if isinstance(schema.get("items"), dict):
+        _close_objects(schema["items"], f"{path}[]", free_form)
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(keyword, ()) or ():
+            _close_objects(branch, path, free_form)
 
 
 def _schema_at(schema: dict[str, Any], path: Path) -> dict[str, Any] | None:
@@ -283,6 +313,78 @@ _TYPE_NAMES = {
 }
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Largest integer every JSON reader holds exactly; ClickSend's ids and timestamps are far below it."""
+
+
+def _is_strict_integer(checker: Any, instance: Any) -> bool:
+    # jsonschema counts 1.0 and 1e308 as integers; they would reach ClickSend as "1.0" and "1e+308".
+    return isinstance(instance, int) and not isinstance(instance, bool) and abs(instance) <= MAX_SAFE_INTEGER
+
+
+def _is_finite_number(checker: Any, instance: Any) -> bool:
+    if isinstance(instance, bool) or not isinstance(instance, (int, float)):
+        return False
+    return isinstance(instance, int) or math.isfinite(instance)
+
+
+_VALIDATOR_CLASS: Any = None
+
+
+def _strict_validator_class() -> Any:
+    """Draft 2020-12 with exact integers (no 1.0, nothing past 2^53) and finite numbers."""
+    global _VALIDATOR_CLASS
+    if _VALIDATOR_CLASS is None:
+        from jsonschema import Draft202012Validator, validators
+
+        checker = Draft202012Validator.TYPE_CHECKER.redefine_many(
+            {"integer": _is_strict_integer, "number": _is_finite_number}
+        )
+        _VALIDATOR_CLASS = validators.extend(Draft202012Validator, type_checker=checker)
+    return _VALIDATOR_CLASS
+
+
+def _unprintable_numbers(arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
+    """Integers past Python's int-to-text limit (4,300 digits): no message, log line or request could show them."""
+    found: list[ArgumentProblem] = []
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in arguments.items()]
+    while stack and len(found) < 20:
+        where, value = stack.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14_000:
+            found.append(ArgumentProblem(where, f"expected a number, got an integer of about {_digits(value)} digits"))
+        elif isinstance(value, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return sorted(found, key=lambda p: p.field)
+
+
+def _digits(value: int) -> int:
+    return int(value.bit_length() * 0.30103) + 1
+
+
+def _problems(err: jsonschema.ValidationError) -> list[ArgumentProblem]:
+    """One problem per unknown key (with the closest known key), else one per error."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        import difflib
+
+        known = sorted(err.schema.get("properties", {}))
+        base = _field_of(err)
+        base = "" if base == "arguments" else base
+        extras = sorted(str(k) for k in set(err.instance) - set(known))
+        problems = []
+        for key in extras:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                message = f"unknown field; did you mean {close[0]}?"
+            else:
+                message = f"unknown field; accepted fields: {', '.join(known) or 'none'}"
+            problems.append(ArgumentProblem(f"{base}.{key}" if base else key, message))
+        if problems:
+            return problems
+    return [ArgumentProblem(_field_of(err), _explain(err))]
+
+
 def _error_sort_key(err: jsonschema.ValidationError) -> tuple[str, int]:
     return (_field_of(err), -len(err.absolute_path))
 
@@ -312,6 +414,14 @@ def _missing_property(err: jsonschema.ValidationError) -> str | None:
     return missing[0] if missing else None
 
 
+def _show(value: Any) -> str:
+    """A short, safe rendering of an argument value (repr of a 5,000-digit integer raises)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {_digits(value)} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -337,9 +447,16 @@ def _explain(err: jsonschema.ValidationError) -> str:
     if v == "type":
         kinds = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+        if isinstance(got, (int, float)) and not isinstance(got, bool) and ("integer" in kinds or "number" in kinds):
+            if isinstance(got, float) and not math.isfinite(got):
+                return f"expected {wanted}, got {_show(got)}"
+            if isinstance(got, float) and "integer" in kinds:
+                return f"expected {wanted} (a whole number without a decimal point or exponent), got {_show(got)}"
+            if isinstance(got, int):
+                return f"expected {wanted} between -{MAX_SAFE_INTEGER} and {MAX_SAFE_INTEGER}, got {_show(got)}"
         return f"expected {wanted}, got {_kind(got)}"
     if v == "enum":
-        return f"expected one of {', '.join(repr(x) for x in expected)}; got {got!r}"
+        return f"expected one of {', '.join(repr(x) for x in expected)}; got {_show(got)}"
     if v == "const":
         return f"expected {expected!r}"
     if v == "additionalProperties":
@@ -347,13 +464,13 @@ def _explain(err: jsonschema.ValidationError) -> str:
         allowed = ", ".join(sorted(err.schema.get("properties", {}))) or "none"
         return f"unknown field(s) {', '.join(extras)}; accepted fields: {allowed}"
     if v == "minimum":
-        return f"expected a value >= {expected}, got {got!r}"
+        return f"expected a value >= {expected}, got {_show(got)}"
     if v == "maximum":
-        return f"expected a value <= {expected}, got {got!r}"
+        return f"expected a value <= {expected}, got {_show(got)}"
     if v == "exclusiveMinimum":
-        return f"expected a value > {expected}, got {got!r}"
+        return f"expected a value > {expected}, got {_show(got)}"
     if v == "exclusiveMaximum":
-        return f"expected a value < {expected}, got {got!r}"
+        return f"expected a value < {expected}, got {_show(got)}"
     if v == "minLength":
         return f"expected at least {expected} character(s)"
     if v == "maxLength":

@@ -136,7 +136,7 @@ async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
             lines.append(f"Quoted cost: {price} {currency}".rstrip())
     else:
         lines.append("Quoted cost: not available")
-    return "\n".join(lines)
+    return dispatcher.redactor.text("\n".join(lines))  # the form leaves the server like a result
 
 
 def fingerprint_call(name: str, arguments: dict[str, Any] | None) -> str:

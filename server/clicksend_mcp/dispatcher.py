@@ -22,7 +22,8 @@ from .fingerprints import Fingerprints
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
 from .ledger import Ledger, SendPlan, refusal
-from .request_builder import HttpRequest, PathValueError, build_request, encode_segment
+from .redaction import Redactor
+from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
 
@@ -93,7 +94,7 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
-        self.redactor = results.Redactor([*backend.secrets, *extra_secrets])
+        self.redactor = Redactor([*backend.secrets, *extra_secrets])
         self.ledger = ledger
         self.conversations: Conversations | None = None  # replies and receipts (assembly sets it with the ledger)
         self._in_flight = 0
@@ -147,7 +148,10 @@ class Dispatcher:
             return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
-        size = results.json_size(args)
+        try:
+            size = results.json_size(args)
+        except ValueError:  # an integer too long to print: the checks below name it
+            size = 0
         if size > self.max_argument_bytes:
             prepared.outcome = results.invalid_arguments(
                 [f"arguments: {size} bytes is more than the {self.max_argument_bytes} this server accepts"]
@@ -175,7 +179,7 @@ class Dispatcher:
             if prepared.send is not None:
                 # The lists are looked up in the account the send will use (a per-call Maton connection).
                 await self._check_list_sizes(prepared.send, prepared.request.headers)
-        except PathValueError as exc:
+        except RequestValueError as exc:
             prepared.outcome = results.invalid_arguments([str(exc)])
         except GuardrailError as exc:
             prepared.outcome = results.refused(exc.code, exc.message)
@@ -363,21 +367,41 @@ class Dispatcher:
         assert request is not None
         # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
         idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        lookup = (
+            results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
+        )
         try:
             response = await send_with_retries(
                 lambda: self.backend.send(tool.spec.api, request), idempotent=idempotent, policy=self.retry
             )
         except TransportFailure as failure:
-            if send is not None:
-                return results.send_failure(failure, tool.guard, send.tag)
+            if lookup is not None:
+                return results.send_failure(failure, lookup)
             return results.from_transport_failure(failure)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", tool.name)
+            if lookup is not None:  # the request may have left before the failure
+                return results.outcome_unknown("The server failed while sending", lookup)
             return results.internal_error()
-        if prepared is not None:
-            prepared.clean_body = not self.redactor.could_leak(response.body)
-            prepared.body_bytes = len(response.body)
-        return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        try:
+            if prepared is not None:
+                prepared.clean_body = not self.redactor.could_leak(response.body)
+                prepared.body_bytes = len(response.body)
+            uncertain = results.uncertain_send_answer(response) if lookup is not None else None
+            if lookup is not None and uncertain is not None:
+                return results.outcome_unknown(uncertain, lookup, http_code=response.status)
+            return self.backend.normalize(tool.spec.api, response, unwrap=tool.spec.response.unwrap == "data")
+        except Exception:  # the answer arrived: for a send, whatever it said, it may have gone out
+            log.exception("call tool=%s: the answer could not be read", tool.name)
+            if prepared is not None:
+                prepared.clean_body = False
+            if lookup is not None:
+                return results.outcome_unknown(
+                    f"The send was answered with HTTP {response.status} in a form the server could not read",
+                    lookup,
+                    http_code=response.status,
+                )
+            return results.internal_error()
 
     async def read(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """One read-only call made by the server itself (local tools): validated, built and sent, never a send."""
@@ -409,7 +433,7 @@ class Dispatcher:
             return None
         try:
             request = build_request(price_tool, arguments)
-        except PathValueError:
+        except RequestValueError:
             return None
         return await self._send(price_tool, request, None)
 

@@ -20,7 +20,7 @@ from .spec import ToolSpec
 
 SPECS_DIR_ENV = "CLICKSEND_SPECS_DIR"
 CACHE_DIR_ENV = "CLICKSEND_MCP_CACHE_DIR"
-CACHE_FORMAT = 1  # bump when what the cache holds, or what makes a spec valid, changes
+CACHE_FORMAT = 2  # bump when what the cache holds, or what makes a spec valid, changes
 
 log = logging.getLogger("clicksend_mcp.loader")
 

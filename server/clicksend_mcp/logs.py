@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from .results import Redactor
+from .redaction import Redactor
 
 
 class RedactingFilter(logging.Filter):
@@ -18,11 +18,22 @@ class RedactingFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redactor.text(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the line (nor echo its arguments)
+            message = f"{record.msg} (unformattable arguments)"
+        record.msg = self.redactor.text(str(message))
         record.args = None
         if record.exc_info:
-            record.exc_text = self.redactor.text(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor.text(record.stack_info)
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = self.redactor.value(fields)
         return True
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .compiler import CompiledTool
 
@@ -34,13 +34,23 @@ class HttpRequest:
         return out
 
 
-class PathValueError(ValueError):
-    """A path (or header) argument that cannot be sent as it is."""
+MAX_VALUE_CHARS = 2_048
+"""Longest path segment, query or header value, in characters: ClickSend's ids, names and filters are far shorter."""
+MAX_URL_BYTES = 8_192
+"""Longest encoded path and query together: web servers and gateways commonly refuse longer request lines."""
+
+
+class RequestValueError(ValueError):
+    """An argument that cannot go into the request as given (refused as INVALID_ARGUMENTS, nothing is sent)."""
 
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
         super().__init__(f"{name}: {reason}")
+
+
+class PathValueError(RequestValueError):
+    """A path argument that cannot be sent as one path segment."""
 
 
 def encode_segment(name: str, value: Any) -> str:
@@ -50,6 +60,8 @@ def encode_segment(name: str, value: Any) -> str:
     text = str(value)
     if text == "":
         raise PathValueError(name, "must not be empty")
+    if len(text) > MAX_VALUE_CHARS:
+        raise PathValueError(name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(text)}")
     encoded = quote(text, safe="")
     # '.' and '..' are dot-segments: HTTP stacks collapse them, so a lone dot run must be escaped.
     if set(encoded) == {"."}:
@@ -78,10 +90,16 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
         if param.name not in arguments or arguments[param.name] is None:
             continue
         value = arguments[param.name]
-        if isinstance(value, list):
-            query.extend((param.wire, _query_value(item)) for item in value)
-        else:
-            query.append((param.wire, _query_value(value)))
+        for item in value if isinstance(value, list) else [value]:
+            text = _query_value(item)
+            if len(text) > MAX_VALUE_CHARS:
+                raise RequestValueError(param.name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(text)}")
+            query.append((param.wire, text))
+    size = len(path) + len(urlencode(query))
+    if size > MAX_URL_BYTES:
+        raise RequestValueError(
+            "arguments", f"the path and query would be {size} bytes encoded, more than the {MAX_URL_BYTES} allowed"
+        )
     body: dict[str, Any] | None = None
     if tool.body_params or http.fixed_body:
         given = {p.wire: arguments[p.name] for p in tool.body_params if p.name in arguments}
@@ -95,8 +113,11 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
         if arguments.get(param.name) is None:
             continue
         value = str(arguments[param.name])
-        # CR/LF would forge other headers; the schemas' patterns refuse it already, this holds without them too.
-        if any(ch in value for ch in "\r\n\x00"):
-            raise PathValueError(param.name, "must not contain line breaks or NUL characters")
+        # CR/LF would forge other headers, and the HTTP library refuses other control characters and non-ASCII:
+        # the schemas' patterns refuse them already, this holds without them too.
+        if not all(" " <= ch <= "~" for ch in value):
+            raise RequestValueError(param.name, "expected printable ASCII (no control characters or non-ASCII)")
+        if len(value) > MAX_VALUE_CHARS:
+            raise RequestValueError(param.name, f"expected at most {MAX_VALUE_CHARS} characters, got {len(value)}")
         headers.append((param.wire, value))
     return HttpRequest(method=http.method, path=path, query=tuple(query), json_body=body, headers=tuple(headers))

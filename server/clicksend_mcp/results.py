@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .compiler import CompiledGuard, Path
+from .compiler import Path
 from .http import HttpResponse, TransportFailure
+from .redaction import decode_body
 
 DEFAULT_MAX_RESULT_BYTES = 200_000
 UNTRUSTED_NOTE = (
@@ -57,9 +59,6 @@ _HINTS: dict[str, str] = {
 SUCCESS_CODES = frozenset({"SUCCESS"})
 # Per-message statuses that mean a message was accepted.
 _ACCEPTED_STATUSES = frozenset({"SUCCESS", "QUEUED", "SENT", "SCHEDULED", "DELIVERED"})
-
-REDACTED = "[REDACTED]"
-_SECRET_KEYS = frozenset({"api_key", "apikey", "password", "auth_token", "access_token", "refresh_token", "secret"})
 
 
 def _result(
@@ -131,28 +130,13 @@ def answered(
     return _result(successful, data, error, error_code, http_code, response_code, response_msg)
 
 
-def send_failure(failure: TransportFailure, guard: CompiledGuard | None, tag: str | None) -> dict[str, Any]:
+def send_failure(failure: TransportFailure, lookup: SendLookup) -> dict[str, Any]:
     """A send whose request failed: either provably unsent, or of unknown outcome (never resent automatically)."""
     if not failure.may_have_arrived:
         result = from_transport_failure(failure)
         result["error"] += " The request never arrived: nothing was sent, and it is safe to try again."
         return result
-    how = "Before sending again, check whether it went out"
-    if guard is not None and guard.history_tool:
-        if tag:
-            how += f" with CLICKSEND_CHECK_SEND_OUTCOME (tag {tag!r}), or in {guard.history_tool}"
-            how += f" (look for custom_string {tag!r}; q=custom_string:{tag})"
-        else:
-            how += f" with {guard.history_tool}"
-    result = _result(
-        False,
-        error=f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted, so it may "
-        f"have been accepted: the outcome is unknown and it was not retried. {how}.",
-        error_code="OUTCOME_UNKNOWN",
-    )
-    if tag:
-        result["tag"] = tag
-    return result
+    return outcome_unknown(f"{failure.detail[0].upper()}{failure.detail[1:]} after the send was submitted", lookup)
 
 
 def interrupted_send(tag: str | None) -> dict[str, Any]:
@@ -247,13 +231,79 @@ def from_transport_failure(failure: TransportFailure) -> dict[str, Any]:
     return _result(False, error=f"{failure.detail[0].upper()}{failure.detail[1:]}.", error_code=code)
 
 
-def _parse_json(body: bytes) -> tuple[bool, Any]:
+MAX_DEPTH = 64
+"""Nesting kept from an answer: ClickSend's nest a few levels; MCP serializers give up a few hundred levels down."""
+TOO_DEEP = "[nested too deep: left out]"
+
+
+class _NotJson(ValueError):
+    """NaN and Infinity: Python's parser accepts them, JSON does not, and no ClickSend answer holds them."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> tuple[bool, Any, list[str]]:
+    """(parsed, value, notes): decoded as the JSON parser decodes bytes; tamed so any client can receive it."""
     if not body.strip():
-        return False, None
+        return False, None, []
+    notes: set[str] = set()
+
+    def finite(text: str) -> float | str:
+        number = float(text)
+        if math.isfinite(number):
+            return number
+        notes.add("a number too large for JSON is given as text")
+        return text
+
+    def long_int(text: str) -> int | str:
+        # Past Python's int-to-text limit (4,300 digits) a number cannot be printed again: keep its digits as text.
+        try:
+            return int(text)
+        except ValueError:
+            notes.add("a number too long to print exactly is given as text")
+            return text
+
     try:
-        return True, json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return False, None
+        text = decode_body(body)
+        try:
+            value = json.loads(text, parse_constant=_no_constant, parse_float=finite)
+        except (_NotJson, json.JSONDecodeError):
+            raise
+        except ValueError:  # an integer too long to convert: parse again, keeping such numbers as text
+            value = json.loads(text, parse_constant=_no_constant, parse_float=finite, parse_int=long_int)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False, None, []
+    if (text.count("{") + text.count("[") > MAX_DEPTH) and _nests_deeper(value, MAX_DEPTH):
+        value = _cut_depth(value, 0, notes)
+    return True, value, sorted(notes)
+
+
+def _nests_deeper(value: Any, limit: int) -> bool:
+    """Whether containers nest past `limit` levels: level by level, so no recursion and no rebuilt copies."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit):
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend([c for c in children if isinstance(c, (dict, list))])
+        if not below:
+            return False
+        level = below
+    return bool(level)
+
+
+def _cut_depth(value: Any, depth: int, notes: set[str]) -> Any:
+    """Nesting past MAX_DEPTH becomes a marker: the rest of the answer still reaches the client."""
+    if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
+        notes.add(f"parts of ClickSend's answer nested deeper than {MAX_DEPTH} levels were left out")
+        return TOO_DEEP
+    if isinstance(value, dict):
+        return {k: _cut_depth(v, depth + 1, notes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut_depth(v, depth + 1, notes) for v in value]
+    return value
 
 
 def _message_warnings(data: Any) -> tuple[list[str], int, int]:
@@ -272,10 +322,59 @@ def _message_warnings(data: Any) -> tuple[list[str], int, int]:
     return warnings, len(warnings), len(messages)
 
 
+@dataclass(frozen=True)
+class SendLookup:
+    """For a send: where to look it up when its outcome is unknown (the channel's history tool and the tag)."""
+
+    history_tool: str | None
+    tag: str | None
+
+
+def outcome_unknown(what: str, lookup: SendLookup, http_code: int | None = None) -> dict[str, Any]:
+    """A send that may or may not have gone out. Never retried; the agent is told how to find out, not to resend."""
+    how = "Do not send it again until you have checked whether it went out"
+    if lookup.tag:
+        # The send ledger's tool does the look-up (and settles the ledger's row).
+        how += f": CLICKSEND_CHECK_SEND_OUTCOME with tag {lookup.tag!r} does it"
+    if lookup.history_tool:
+        how += f"{', or' if lookup.tag else ':'} look it up with {lookup.history_tool}"
+        if lookup.tag:
+            how += f" (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
+    result = _result(
+        False,
+        error=f"{what}, so it may have been accepted: the outcome is unknown and it was not retried. {how}.",
+        error_code="OUTCOME_UNKNOWN",
+        http_code=http_code,
+    )
+    if lookup.tag:
+        result["tag"] = lookup.tag
+    return result
+
+
+def uncertain_send_answer(response: HttpResponse) -> str | None:
+    """Why an answer to a send is no definite verdict (then its outcome is unknown), or None when it is one.
+
+    Any 5xx (a gateway's 502 or 504 can follow an accepted send), and a 2xx whose body cannot be read as a JSON
+    object: whatever the provider meant, the send may have gone out.
+    """
+    status = response.status
+    if status >= 500:
+        return f"The send was answered with HTTP {status} (by the provider or a gateway in between)"
+    if 200 <= status < 300:
+        if response.truncated:
+            kept = len(response.body)
+            return f"The send was answered with HTTP {status} and more than the server reads ({kept} bytes)"
+        is_json, payload, _ = parse_json(response.body)
+        if not (is_json and isinstance(payload, dict)):
+            return f"The send was answered with HTTP {status} and a body that is not a JSON object"
+    return None
+
+
 def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, Any]:
     """Decide success from the HTTP status and ClickSend's application code together."""
-    is_json, payload = _parse_json(response.body)
+    is_json, payload, notes = parse_json(response.body)
     status = response.status
+    readable = is_json and isinstance(payload, dict) and not response.truncated
     if response.truncated:
         return _result(
             False,
@@ -284,7 +383,7 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
             error_code="UPSTREAM_ERROR",
             http_code=status,
         )
-    envelope = payload if is_json and isinstance(payload, dict) and "response_code" in payload else None
+    envelope = payload if readable and "response_code" in payload else None
     response_code = envelope.get("response_code") if envelope else None
     response_msg = envelope.get("response_msg") if envelope else None
     response_code = str(response_code) if response_code is not None else None
@@ -294,10 +393,12 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
     else:
         data = payload if is_json else None
     if 200 <= status < 300:
-        if not is_json:
+        if not readable:
+            # ClickSend always answers an object; null, a list, a string or a number is not an answer it gives.
+            kind = "is not JSON" if not is_json else f"is JSON {_json_kind(payload)}, not an object"
             return _result(
                 False,
-                error="ClickSend answered with a body that is not JSON.",
+                error=f"ClickSend answered with a body that {kind}.",
                 error_code="UPSTREAM_ERROR",
                 http_code=status,
             )
@@ -312,7 +413,7 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
                     http_code=status,
                     response_code=response_code,
                     response_msg=response_msg,
-                    warnings=warnings,
+                    warnings=[*warnings, *notes],
                 )
             return _result(
                 True,
@@ -320,7 +421,7 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
                 http_code=status,
                 response_code=response_code,
                 response_msg=response_msg,
-                warnings=warnings,
+                warnings=[*warnings, *notes],
             )
     error_code = _APP_CODES.get(response_code or "") or _HTTP_CODES.get(status)
     if error_code is None:
@@ -343,12 +444,25 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
         http_code=status,
         response_code=response_code,
         response_msg=response_msg,
+        warnings=notes,
     )
     if error_code == "RATE_LIMITED":
         retry_after = _retry_after(response.headers.get("retry-after"))
         if retry_after is not None:
             result["retry_after"] = retry_after
     return result
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -359,38 +473,3 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
-
-
-class Redactor:
-    """Removes secrets from anything that leaves the server: by value (configured secrets) and by key name."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        # Short values would redact innocent text; the configured secrets are long keys and tokens.
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
-        names = b"|".join(re.escape(k.encode()) for k in sorted(_SECRET_KEYS))
-        values = [re.escape(s.encode()) for s in self._secrets]
-        # Any secret value, any secret-named key (case-insensitive, as value() matches keys), or any backslash:
-        # a JSON escape (\/ or \u005f) could hide either from a byte search while json.loads restores it.
-        self._risky = re.compile(b"|".join([b"\\\\", b'"(?:' + names + b')"', *values]), re.IGNORECASE)
-
-    def could_leak(self, body: bytes) -> bool:
-        """False when a raw answer provably holds no secret: then its parsed form needs no walk."""
-        return self._risky.search(body) is not None
-
-    def text(self, value: str) -> str:
-        for secret in self._secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-
-    def value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {
-                k: (REDACTED if isinstance(k, str) and k.lower() in _SECRET_KEYS and v else self.value(v))
-                for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        return value

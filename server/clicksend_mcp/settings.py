@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -275,19 +275,26 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
-    @model_validator(mode="after")
-    def _no_header_injection(self) -> Settings:
-        # These values become HTTP headers; CR/LF in one would let it forge others.
-        for label, value in (
-            ("CLICKSEND_USERNAME", self.clicksend_username),
-            ("CLICKSEND_API_KEY", self.clicksend_api_key.get_secret_value() if self.clicksend_api_key else None),
-            ("MATON_API_KEY", self.maton_api_key.get_secret_value() if self.maton_api_key else None),
-            ("MATON_CONNECTION", self.maton_connection),
-            ("SKILLBOSS_API_KEY", self.skillboss_api_key.get_secret_value() if self.skillboss_api_key else None),
-        ):
-            if value is not None and any(ch in value for ch in "\r\n\x00"):
-                raise ValueError(f"{label} must not contain line breaks or NUL characters")
-        return self
+    @field_validator(
+        "clicksend_username",
+        "clicksend_api_key",
+        "maton_api_key",
+        "maton_connection",
+        "skillboss_api_key",
+        "auth_token",
+    )
+    @classmethod
+    def _header_value(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        # These values travel in HTTP headers (the Basic token, the Bearer keys, Maton-Connection, the access token
+        # clients send). A line break would forge other headers, and the HTTP library refuses control characters and
+        # non-ASCII on every call: refuse them once, at start. The message names the variable, never the value.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and not all(" " <= ch <= "~" for ch in text):
+            raise ValueError(
+                "must be printable ASCII (no control characters, line breaks or non-ASCII letters); "
+                "check for a stray newline or a pasted character"
+            )
+        return value
 
     def check_http_exposure(self) -> None:
         """Serving HTTP beyond loopback needs an access token: otherwise anyone who can reach it can send SMS."""

@@ -179,6 +179,11 @@ class ToolSpec(_Strict):
     response: ResponseSpec = ResponseSpec()
     api: Api = "clicksend"
     confirm: ConfirmSpec | None = None
+    free_form: tuple[str, ...] = Field(
+        default=(),
+        description="Input objects ClickSend documents as open maps (e.g. `fields` or `businesses[].meta`): "
+        "they accept keys beyond their listed properties. Every other object refuses unknown keys.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -249,6 +254,10 @@ class ToolSpec(_Strict):
             unknown = sorted(set(PLACEHOLDER_RE.findall(self.confirm.message)) - set(names))
             if unknown:
                 raise ValueError(f"confirm.message: {unknown} are not parameters of this tool")
+        for path in self.free_form:
+            problem = _free_form_problem(self.params, path)
+            if problem:
+                raise ValueError(f"free_form: {path!r} {problem}")
         for diff in self.source.differences:
             if diff.change != "removed" and diff.input not in names:
                 raise ValueError(f"source.differences: {diff.input!r} is not an input of this tool")
@@ -303,3 +312,30 @@ def find_combinators(schema: Any) -> list[str]:
     if not isinstance(schema, dict):
         return []
     return [k for k in COMBINATORS if k in schema]
+
+
+_FREE_FORM_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$")
+
+
+def _free_form_problem(params: tuple[ParamSpec, ...], path: str) -> str | None:
+    """Why `path` (`messages[].meta`) does not name an object schema among the params, or None when it does."""
+    if not _FREE_FORM_PATH.match(path):
+        return "must look like name, name[] or name[].field"
+    parts = path.split(".")
+    first = parts[0].removesuffix("[]")
+    param = next((p for p in params if p.name == first), None)
+    if param is None:
+        return f"{first!r} is not a parameter"
+    node: Any = param.schema_
+    for index, part in enumerate(parts):
+        name, each = part.removesuffix("[]"), part.endswith("[]")
+        if index > 0:
+            node = node.get("properties", {}).get(name) if isinstance(node, dict) else None
+        if node is not None and each:
+            node = node.get("items") if isinstance(node, dict) else None
+        if node is None:
+            return "is not in the parameter's schema"
+    kinds = node.get("type") if isinstance(node, dict) else None
+    if not (kinds == "object" or (isinstance(kinds, list) and "object" in kinds)):
+        return "is not an object"
+    return None

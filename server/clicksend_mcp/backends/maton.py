@@ -3,7 +3,6 @@ control API for the `clicksend` app's connections; the gateway's own errors, nor
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import results
@@ -65,12 +64,9 @@ def build(settings: Settings, *, asgi_app: Any = None) -> BackendConfig:
 
 
 def _parse(body: bytes) -> tuple[bool, Any]:
-    if not body.strip():
-        return False, None
-    try:
-        return True, json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return False, None
+    # As ClickSend's answers are parsed: every encoding, no NaN, bounded nesting, over-long numbers as text.
+    is_json, payload, _ = results.parse_json(body)
+    return is_json, payload
 
 
 def _gateway_problem(status: int, text: str) -> str | None:

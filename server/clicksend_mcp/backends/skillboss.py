@@ -3,7 +3,6 @@ passcode verification; its {"status", "result"} envelope, normalized into the co
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import results
@@ -44,11 +43,9 @@ def build(settings: Settings, *, asgi_app: Any = None) -> BackendConfig:
 def normalize(response: HttpResponse, unwrap: bool) -> dict[str, Any]:
     """Success needs a 2xx and status "success"; data is the envelope's result."""
     status = response.status
-    try:
-        payload: Any = json.loads(response.body) if response.body.strip() else None
-        is_json = payload is not None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        payload, is_json = None, False
+    # As ClickSend's answers are parsed: every encoding, no NaN, bounded nesting, over-long numbers as text.
+    parsed, payload, _ = results.parse_json(response.body)
+    is_json = parsed and payload is not None
     envelope = payload if isinstance(payload, dict) and "status" in payload else None
     state = str(envelope["status"]) if envelope is not None else None
     if 200 <= status < 300 and not response.truncated and state is not None and state.lower() == "success":
