@@ -23,6 +23,7 @@ from clicksend_mcp.app import build_server
 from clicksend_mcp.assembly import build_dispatcher
 from clicksend_mcp.compiler import CompiledTool
 from clicksend_mcp.dispatcher import Dispatcher
+from clicksend_mcp.settings import ConfigError
 from clicksend_mcp.transports.asgi import HttpOptions, http_app
 from conftest import direct_settings
 from fake_clicksend import TEST_NUMBER, FakeClickSend, LoopbackServer
@@ -517,3 +518,19 @@ async def test_the_database_holds_no_number_or_text_of_a_conversation_in_clear(
     stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("ledger.db"))
     for value in (PERSON, PERSON[1:], "Luigi", "ZEBRA-7741", "+61481000000"):
         assert value.encode() not in stored, value
+
+
+def test_webhooks_without_the_ledger_database_are_refused_at_start(tools: dict[str, CompiledTool]) -> None:
+    with pytest.raises(ConfigError, match=r"CLICKSEND_MCP_WEBHOOK_SECRET: .*CLICKSEND_MCP_DATABASE_URL=off"):
+        build_dispatcher(direct_settings(database_url="off", **webhooks()), tools=tools)
+
+
+async def test_with_the_ledger_off_the_conversation_tools_say_why(
+    fake: FakeClickSend, tools: dict[str, CompiledTool]
+) -> None:
+    dispatcher = build_dispatcher(direct_settings(database_url="off"), tools=tools, asgi_app=fake)
+    try:
+        waited = await dispatcher.call(WAIT, {"from_number": PERSON, "timeout_seconds": 0})
+    finally:
+        await dispatcher.aclose()
+    assert waited["error_code"] == "REFUSED" and "CLICKSEND_MCP_DATABASE_URL=off" in waited["error"]

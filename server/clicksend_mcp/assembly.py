@@ -69,6 +69,11 @@ def build_dispatcher(
     )
     if ledger is not None:
         dispatcher.conversations = build_conversations(settings, ledger, clock)
+    elif settings.receives_webhooks:
+        raise ConfigError(
+            "CLICKSEND_MCP_WEBHOOK_SECRET: webhooks store replies in the send ledger's database, and it is off "
+            "(CLICKSEND_MCP_DATABASE_URL=off)"
+        )
     if not dispatcher.tools:
         served = sorted({t.spec.toolset for t in tools.values() if backend.serves(t.spec.api)})
         raise ConfigError(

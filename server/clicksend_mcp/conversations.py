@@ -292,6 +292,8 @@ class Conversations:
         the account still see them), when due; backs off while nothing is new. Returns how many rows changed."""
         if not self.poll_clicksend or INBOUND_TOOL not in dispatcher.all_tools:
             return 0
+        if not dispatcher.backend.serves("clicksend"):  # SkillBoss: its messages' replies are not ClickSend's
+            return 0
         self._poll_lock = self._poll_lock or anyio.Lock()
         async with self._poll_lock:  # one poll at a time per process, however many waiters
             now = self.clock.now()
