@@ -364,13 +364,16 @@ async def test_over_http_the_sandbox_answers_through_the_servers_own_webhook(tmp
     assert SECRET.encode() not in log
 
 
+@pytest.mark.parametrize("database_kind", ["postgresql", "sqlite"])
 async def test_a_reply_received_by_one_replica_wakes_a_waiter_on_another(
-    fake: FakeClickSend, postgres_url: str
+    fake: FakeClickSend, database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    # PostgreSQL wakes the waiter with NOTIFY; with one SQLite file, the waiter's look at the store each second.
+    url = request.getfixturevalue("postgres_url") if database_kind == "postgresql" else database(tmp_path)
     with LoopbackServer(fake) as loopback:
         env = {
             **direct_env(loopback.base_url),
-            "CLICKSEND_MCP_DATABASE_URL": postgres_url,
+            "CLICKSEND_MCP_DATABASE_URL": url,
             "CLICKSEND_MCP_LEDGER_KEY": "k" * 40,
             "CLICKSEND_MCP_WEBHOOK_SECRET": SECRET,
             "CLICKSEND_MCP_PUBLIC_URL": "https://mcp.example.com",
@@ -432,16 +435,26 @@ async def test_set_up_reply_webhooks_is_refused_where_no_webhook_can_arrive(
     assert fake.requests == []
 
 
-def test_a_bad_responder_setting_is_refused_at_start_naming_it() -> None:
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CLICKSEND_MCP_SANDBOX_RESPONDER", "shout"),
+        ("CLICKSEND_MCP_SANDBOX_REPLY_DELAY", "-1"),
+        ("CLICKSEND_MCP_WEBHOOK_SECRET", "too-short"),
+        ("CLICKSEND_MCP_PUBLIC_URL", "ftp://example.com"),
+    ],
+)
+def test_a_bad_replies_setting_is_refused_at_start_naming_it(variable: str, value: str) -> None:
     done = subprocess.run(
         [console_script(), "--backend", "sandbox", "tools"],
-        env={**base_env(), "CLICKSEND_MCP_SANDBOX_RESPONDER": "shout"},
+        env={**base_env(), variable: value},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode != 0 and "CLICKSEND_MCP_SANDBOX_RESPONDER" in done.stderr
+    assert done.returncode != 0 and variable in done.stderr
+    assert value not in done.stderr or variable != "CLICKSEND_MCP_WEBHOOK_SECRET"  # a secret is never echoed
 
 
 # --- resources ----------------------------------------------------------------------------------------------------
