@@ -547,3 +547,28 @@ async def test_with_the_ledger_off_the_conversation_tools_say_why(
     finally:
         await dispatcher.aclose()
     assert waited["error_code"] == "REFUSED" and "CLICKSEND_MCP_DATABASE_URL=off" in waited["error"]
+
+
+async def test_under_confirm_sends_the_person_is_asked_before_the_rules_change(
+    fake: FakeClickSend, tools: dict[str, CompiledTool], tmp_path: Path
+) -> None:
+    asked: list[str] = []
+
+    async def decline(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    dispatcher = build_dispatcher(
+        direct_settings(database_url=database(tmp_path), confirm_sends=True, **webhooks()), tools=tools, asgi_app=fake
+    )
+    try:
+        with anyio.fail_after(30):
+            async with Client(build_server(dispatcher), mode="legacy", elicitation_callback=decline) as client:
+                declined = outcome(await client.call_tool("CLICKSEND_SET_UP_REPLY_WEBHOOKS", {}))
+                shown = outcome(await client.call_tool("CLICKSEND_SET_UP_REPLY_WEBHOOKS", {"dry_run": True}))
+    finally:
+        await dispatcher.aclose()
+    assert declined["error_code"] == "NOT_CONFIRMED" and len(asked) == 1
+    assert "Route this ClickSend account's inbound SMS" in asked[0]
+    assert shown["successful"] and len(asked) == 1  # a dry run changes nothing, so nobody is asked
+    assert fake.sent("POST") == [] and fake.sent("PUT") == []
