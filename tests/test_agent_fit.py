@@ -66,7 +66,7 @@ async def listed(client: Client) -> dict[str, types.Tool]:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_the_default_selection_is_account_sms_and_contacts(
+async def test_the_default_selection_is_account_sms_contacts_and_the_ledger(
     tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
 ) -> None:
     async with connected(tools, fake, mode, toolsets=None) as client:

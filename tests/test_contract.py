@@ -14,7 +14,7 @@ from clicksend_mcp.app import mcp_tool
 from clicksend_mcp.compiler import CompiledTool, compile_tool
 from clicksend_mcp.loader import default_specs_dir, read_spec, spec_files
 from clicksend_mcp.local_tools import HANDLERS
-from clicksend_mcp.request_builder import PathValueError, build_request, encode_segment
+from clicksend_mcp.request_builder import RequestValueError, build_request, encode_segment
 from clicksend_mcp.spec import find_combinators
 from reference_data import reference
 from schema_values import minimal_arguments
@@ -67,7 +67,7 @@ def test_each_local_spec_names_a_registered_handler_and_builds_no_request(path: 
     tool = compiled(path)
     assert tool.spec.local is not None and tool.spec.local.handler in HANDLERS
     assert all(p.location == "local" for p in tool.spec.params)
-    with pytest.raises(PathValueError):
+    with pytest.raises(RequestValueError):
         build_request(tool, minimal_arguments(tool.input_schema))
 
 

@@ -67,8 +67,7 @@ ALL_TOOL_NAMES = sorted(
     for spec in (
         yaml.safe_load(p.read_text()) for p in (Path(__file__).resolve().parents[1] / "tool_specs").rglob("*.yaml")
     )
-    # local tools are answered by the server (tests/test_ledger_tools.py)
-    if spec.get("api", "clicksend") == "clicksend" and "http" in spec
+    if spec.get("api", "clicksend") == "clicksend" and "http" in spec  # local tools: tests/test_ledger.py
 )
 
 

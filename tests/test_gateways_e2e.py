@@ -5,7 +5,6 @@ level) are searched for the keys."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +16,7 @@ from mcp import Client
 
 from fake_clicksend import TEST_NUMBER, LoopbackServer, free_port
 from fake_gateways import CONNECTION_A, CONNECTION_B, MATON_KEY, SKILLBOSS_KEY, TEMPLATE_ID, FakeMaton, FakeSkillBoss
-from test_e2e import TIMEOUT, console_script, run_cli
+from test_e2e import TIMEOUT, console_script, process_env, run_cli
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -30,7 +29,7 @@ async def serving(env: dict[str, str], log: list[bytes]) -> AsyncIterator[str]:
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", "http", "--port", str(port), "--log-level", "debug"],
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **env},
+        env={**process_env(), **env},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

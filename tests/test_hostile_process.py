@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -74,7 +75,13 @@ class Served:
 
 @asynccontextmanager
 async def serving(env: dict[str, str], *args: str) -> AsyncIterator[Served]:
-    full = {"CLICKSEND_TOOLSETS": "all", "CLICKSEND_RETRIES": "0", "CLICKSEND_MCP_LOG_LEVEL": "debug", **env}
+    full = {
+        "CLICKSEND_TOOLSETS": "all",
+        "CLICKSEND_RETRIES": "0",
+        "CLICKSEND_MCP_LOG_LEVEL": "debug",
+        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],  # the session's, not the developer's
+        **env,
+    }
     params = StdioServerParameters(command=console_script(), args=list(args), env=full)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errlog:
         with anyio.fail_after(TIMEOUT):

@@ -10,8 +10,8 @@ from clicksend_mcp.loader import load_specs
 from clicksend_mcp.sandbox import has_route
 from clicksend_mcp.spec import ToolSpec
 
-# The sandbox is ClickSend: it answers the tools ClickSend's API serves (not Maton's control API or SkillBoss),
-# except local tools, which the server answers itself.
+# The sandbox is ClickSend: it answers the tools ClickSend's API serves (not Maton's control API or SkillBoss), and
+# not the tools the server answers itself (`local:`).
 SPECS = sorted((s for s in load_specs() if s.api == "clicksend" and s.http), key=lambda spec: spec.name)
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 

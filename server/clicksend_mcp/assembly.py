@@ -108,6 +108,8 @@ def tenant_identity(settings: Settings, backend: BackendConfig) -> tuple[str, ..
     if backend.name == "maton":
         key = settings.maton_api_key.get_secret_value() if settings.maton_api_key else ""
         return ("maton", key, settings.maton_connection or "")
+    if backend.name == "skillboss":
+        return ("skillboss", settings.skillboss_api_key.get_secret_value() if settings.skillboss_api_key else "")
     return (backend.name, settings.clicksend_username or "")
 
 

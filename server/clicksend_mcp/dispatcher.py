@@ -187,6 +187,21 @@ class Dispatcher:
             prepared.outcome = await self._plan(prepared, key, arguments_hash)
         return prepared
 
+    async def _plan(self, prepared: PreparedCall, key: str | None, arguments_hash: str) -> dict[str, Any] | None:
+        """The ledger's look at a send before confirmation: a replay, a conflict, or the limits it would meet."""
+        if self.ledger is None:
+            if key:
+                return results.refused(
+                    "REFUSED", "idempotency_key needs the send ledger, and it is off (CLICKSEND_MCP_DATABASE_URL=off)"
+                )
+            return None
+        try:
+            prepared.plan = await self.ledger.plan(prepared, key, arguments_hash)
+            return await self.ledger.check(prepared.plan, prepared, self.quote)
+        except Exception:  # a database failure: refuse the send rather than send it unrecorded
+            log.exception("ledger check failed for tool=%s", prepared.tool.name)
+            return _ledger_unavailable()
+
     def confirmation_text(self, prepared: PreparedCall) -> str:
         """What the person is asked before a call that is not a ClickSend send: a tool that cuts something off
         (spec `confirm`), or a send through another provider (its recipients and what it sends)."""
@@ -204,21 +219,6 @@ class Dispatcher:
                 text = results.json_text(shown)
                 lines.append("With: " + (text if len(text) <= 300 else text[:300] + "..."))
         return "\n".join(lines)
-
-    async def _plan(self, prepared: PreparedCall, key: str | None, arguments_hash: str) -> dict[str, Any] | None:
-        """The ledger's look at a send before confirmation: a replay, a conflict, or the limits it would meet."""
-        if self.ledger is None:
-            if key:
-                return results.refused(
-                    "REFUSED", "idempotency_key needs the send ledger, and it is off (CLICKSEND_MCP_DATABASE_URL=off)"
-                )
-            return None
-        try:
-            prepared.plan = await self.ledger.plan(prepared, key, arguments_hash)
-            return await self.ledger.check(prepared.plan, prepared, self.quote)
-        except Exception:  # a database failure: refuse the send rather than send it unrecorded
-            log.exception("ledger check failed for tool=%s", prepared.tool.name)
-            return _ledger_unavailable()
 
     async def _check_list_sizes(self, send: CheckedSend, headers: tuple[tuple[str, str], ...] = ()) -> None:
         """A contact list counts as its contacts against --max-recipients; its size comes from ClickSend."""

@@ -81,7 +81,7 @@ def build_request(tool: CompiledTool, arguments: Mapping[str, Any]) -> HttpReque
     """Build the request for arguments that already passed the tool's validator. Omitted optionals are not sent."""
     http = tool.spec.http
     if http is None:
-        raise PathValueError(tool.name, "is answered by the server, not sent to ClickSend")
+        raise RequestValueError(tool.name, "is answered by the server, not sent to ClickSend")
     path = http.path
     for param in tool.path_params:
         path = path.replace("{" + param.wire + "}", encode_segment(param.name, arguments[param.name]))

@@ -333,13 +333,12 @@ class SendLookup:
 def outcome_unknown(what: str, lookup: SendLookup, http_code: int | None = None) -> dict[str, Any]:
     """A send that may or may not have gone out. Never retried; the agent is told how to find out, not to resend."""
     how = "Do not send it again until you have checked whether it went out"
-    if lookup.tag:
-        # The send ledger's tool does the look-up (and settles the ledger's row).
-        how += f": CLICKSEND_CHECK_SEND_OUTCOME with tag {lookup.tag!r} does it"
     if lookup.history_tool:
-        how += f"{', or' if lookup.tag else ':'} look it up with {lookup.history_tool}"
         if lookup.tag:
-            how += f" (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
+            how += f": CLICKSEND_CHECK_SEND_OUTCOME with tag {lookup.tag!r} looks it up and records the answer, or"
+            how += f" look in {lookup.history_tool} (custom_string {lookup.tag!r}; q=custom_string:{lookup.tag})"
+        else:
+            how += f": look it up with {lookup.history_tool}"
     result = _result(
         False,
         error=f"{what}, so it may have been accepted: the outcome is unknown and it was not retried. {how}.",

@@ -263,26 +263,6 @@ class ToolSpec(_Strict):
                 raise ValueError(f"source.differences: {diff.input!r} is not an input of this tool")
         return self
 
-    def _check_fixed_fields(self) -> None:
-        http = self.http
-        query_wires = {p.wire for p in self.params if p.location == "query"}
-        clash = sorted(set(http.fixed_query) & query_wires)
-        if clash:
-            raise ValueError(f"http.fixed_query: {clash} are also query parameters")
-        has_body = any(p.location == "body" for p in self.params)
-        if http.method == "GET" and (http.fixed_body or http.body_key):
-            raise ValueError("http: a GET tool has no body (fixed_body, body_key)")
-        if http.body_key is not None:
-            if not has_body:
-                raise ValueError("http.body_key: the tool has no body parameters to put there")
-            if http.body_key in http.fixed_body:
-                raise ValueError("http.body_key: also a key of http.fixed_body")
-        else:
-            body_wires = {p.wire for p in self.params if p.location == "body"}
-            clash = sorted(set(http.fixed_body) & body_wires)
-            if clash:
-                raise ValueError(f"http.fixed_body: {clash} are also body parameters")
-
     def _local_checks(self) -> ToolSpec:
         outside = sorted(p.name for p in self.params if p.location != "local")
         if outside:
@@ -300,7 +280,31 @@ class ToolSpec(_Strict):
     @property
     def endpoint(self) -> str:
         """What a call does: `POST /sms/send`, or `local: handler` for a tool the server answers."""
-        return f"{self.http.method} {self.http.path}" if self.http else f"local: {self.local.handler}"  # type: ignore[union-attr]
+        if self.http is not None:
+            return f"{self.http.method} {self.http.path}"
+        assert self.local is not None
+        return f"local: {self.local.handler}"
+
+    def _check_fixed_fields(self) -> None:
+        http = self.http
+        assert http is not None
+        query_wires = {p.wire for p in self.params if p.location == "query"}
+        clash = sorted(set(http.fixed_query) & query_wires)
+        if clash:
+            raise ValueError(f"http.fixed_query: {clash} are also query parameters")
+        has_body = any(p.location == "body" for p in self.params)
+        if http.method == "GET" and (http.fixed_body or http.body_key):
+            raise ValueError("http: a GET tool has no body (fixed_body, body_key)")
+        if http.body_key is not None:
+            if not has_body:
+                raise ValueError("http.body_key: the tool has no body parameters to put there")
+            if http.body_key in http.fixed_body:
+                raise ValueError("http.body_key: also a key of http.fixed_body")
+        else:
+            body_wires = {p.wire for p in self.params if p.location == "body"}
+            clash = sorted(set(http.fixed_body) & body_wires)
+            if clash:
+                raise ValueError(f"http.fixed_body: {clash} are also body parameters")
 
     @property
     def param_by_name(self) -> dict[str, ParamSpec]:
