@@ -66,19 +66,23 @@ async def listed(client: Client) -> dict[str, types.Tool]:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_the_default_selection_is_account_sms_contacts_and_the_ledger(
+async def test_the_default_selection_is_the_tools_marked_default(
     tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
 ) -> None:
     async with connected(tools, fake, mode, toolsets=None) as client:
         names = await listed(client)
-    assert {tools[n].spec.toolset for n in names} == {"account", "sms", "contacts", "ledger", "conversations"}
+    assert set(names) == {n for n, t in tools.items() if t.spec.default}
+    assert "CLICKSEND_ACCOUNT_POST" not in names and "CLICKSEND_PUT_FORGOT_PASSWORD" not in names
 
 
-async def test_toolsets_choose_whole_toolsets(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_toolsets_choose_whole_toolsets_without_their_aliases(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
     async with connected(tools, fake, toolsets="mms,voice") as client:
         names = await listed(client)
     assert {tools[n].spec.toolset for n in names} == {"mms", "voice"}
-    assert len(names) == sum(1 for t in tools.values() if t.spec.toolset in ("mms", "voice"))
+    wanted = {n for n, t in tools.items() if t.spec.toolset in ("mms", "voice") and not t.spec.alias_of}
+    assert set(names) == wanted
 
 
 async def test_tools_alone_serve_only_those_tools(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
@@ -127,13 +131,14 @@ def test_naming_a_write_tool_in_read_only_mode_is_refused_at_start(tools: dict[s
 # --- discovery ----------------------------------------------------------------------------------------------------
 
 
-async def test_discovery_lists_three_small_tools(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
+async def test_discovery_lists_four_small_tools(tools: dict[str, CompiledTool], fake: FakeClickSend) -> None:
     async with connected(tools, fake, discovery=True) as client:
         result = await client.list_tools()
     assert [t.name for t in result.tools] == [
         "CLICKSEND_SEARCH_TOOLS",
         "CLICKSEND_DESCRIBE_TOOL",
         "CLICKSEND_CALL_TOOL",
+        "CLICKSEND_CALL_READ_ONLY_TOOL",
     ]
     assert len(result.model_dump_json(by_alias=True, exclude_none=True).encode()) < 4096
 

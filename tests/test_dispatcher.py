@@ -91,7 +91,7 @@ async def test_a_sent_sms_shows_up_in_history(dispatcher: Dispatcher, fake: Fake
     tagged = one_sms(body="history check")
     tagged["messages"][0]["custom_string"] = sent["tag"]  # type: ignore[index]
     assert send_request.json == tagged
-    history = await dispatcher.call("CLICKSEND_SMS_HISTORY_GET", {})
+    history = await dispatcher.call("CLICKSEND_GET_SMS_HISTORY", {})
     assert history["successful"] is True
     assert message["message_id"] in [m["message_id"] for m in history["data"]["data"]]
 

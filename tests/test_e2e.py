@@ -33,7 +33,7 @@ from fake_clicksend import (
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 SEND = "CLICKSEND_CREATE_SMS_SEND"
-HISTORY = "CLICKSEND_SMS_HISTORY_GET"
+HISTORY = "CLICKSEND_GET_SMS_HISTORY"
 TIMEOUT = 60
 
 
@@ -132,7 +132,7 @@ async def send_then_read_history(client: Client, fake: FakeClickSend | None) -> 
     if fake is not None:
         assert len(fake.requests) == before, "an invalid call reached ClickSend"
 
-    missing = await client.call_tool("CLICKSEND_GET_LISTS2", {"list_id": 987654321})
+    missing = await client.call_tool("CLICKSEND_DELETE_SMS_TEMPLATES", {"template_id": 987654321})
     assert missing.is_error is True
     assert missing.structured_content is not None and missing.structured_content["error_code"] == "NOT_FOUND"
 

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 from clicksend_mcp.assembly import build_dispatcher, load_tools
-from clicksend_mcp.compiler import RESULT_SCHEMA
+from clicksend_mcp.compiler import RESULT_CONTRACT
 from conftest import direct_settings
 from fake_clicksend import FakeClickSend
 
-RESULT = Draft202012Validator(RESULT_SCHEMA)
+RESULT = Draft202012Validator(RESULT_CONTRACT)
 TOOLS = load_tools()
 NAMES = sorted(n for n, t in TOOLS.items() if t.spec.api == "clicksend")  # run against the fake ClickSend
 JSON = st.recursive(

@@ -9,12 +9,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from clicksend_mcp import results
-from clicksend_mcp.compiler import RESULT_SCHEMA
+from clicksend_mcp.compiler import RESULT_CONTRACT
 from clicksend_mcp.http import HttpResponse, TransportFailure
 from clicksend_mcp.redaction import Redactor
 from clicksend_mcp.results import from_response, from_transport_failure, invalid_arguments
 
-VALIDATE = Draft202012Validator(RESULT_SCHEMA).validate
+VALIDATE = Draft202012Validator(RESULT_CONTRACT).validate
 
 
 def answer(
@@ -125,7 +125,9 @@ def test_refused_messages_in_a_bulk_send_are_warnings() -> None:
     data = {"messages": [{"to": "+61411111111", "status": "SUCCESS"}, {"to": "+6100", "status": "INVALID_RECIPIENT"}]}
     result = answer(200, envelope(200, "SUCCESS", "Messages queued for delivery.", data))
     assert result["successful"] is True
-    assert result["warnings"] == ["message 1 to +6100: INVALID_RECIPIENT"]
+    assert result["warnings"] == [
+        "message 1 to +6100: INVALID_RECIPIENT (give the number in E.164 format, e.g. +61411111111)"
+    ]
     assert result["data"]["messages"][1]["status"] == "INVALID_RECIPIENT"
 
 

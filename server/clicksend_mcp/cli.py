@@ -161,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         "--discovery",
         action="store_true",
         default=None,
-        help="list three tools (search, describe, call) instead of every tool [CLICKSEND_DISCOVERY]",
+        help="list four tools (search, describe, call, call read-only) instead of every tool [CLICKSEND_DISCOVERY]",
     )
     guard = parser.add_argument_group("guardrails on sends")
     guard.add_argument(
@@ -280,12 +280,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.check_http_exposure()
         tools = load_tools(settings)
         if command == "tools":
+            from .presentation import served as as_served
+            from .selection import Selection
+
             selection = selection_of(settings)
             selection.validate(tools)
-            served = served_tools(settings, selection, tools)
+            # As the agent reads them: references rendered for this selection, the operator's recipient limit,
+            # only what the configured backend runs.
+            runnable = served_tools(settings, Selection(), tools)
+            listed, _ = as_served(
+                selection, tools, max_recipients=settings.max_recipients, runs=lambda t: t.name in runnable
+            )
             if ns.size:
-                return _print_size(tools, served, discovery=settings.discovery)
-            return _print_tools(served, as_json=ns.json, as_markdown=ns.markdown)
+                return _print_size(tools, listed, discovery=settings.discovery)
+            # The reference documents the specs as written (ClickSend's limits), whatever this server's settings.
+            shown = served_tools(settings, selection, tools) if ns.markdown else listed
+            return _print_tools(shown, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")
@@ -323,15 +333,16 @@ def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> 
 
 def _print_size(all_tools: dict[str, Any], selected: dict[str, Any], *, discovery: bool) -> int:
     from .app import listing_bytes
+    from .discovery import NAMES as DISCOVERY_NAMES
 
     rows = [
         (
             "this selection",
             listing_bytes(selected.values(), discovery=discovery),
-            len(selected) if not discovery else 3,
+            len(selected) if not discovery else len(DISCOVERY_NAMES),
         ),
         ("full catalogue", listing_bytes(all_tools.values(), discovery=False), len(all_tools)),
-        ("discovery mode", listing_bytes(selected.values(), discovery=True), 3),
+        ("discovery mode", listing_bytes(selected.values(), discovery=True), len(DISCOVERY_NAMES)),
     ]
     for label, size, count in rows:
         print(f"{label:<16} {count:>4} tools  {size:>8} bytes  ~{size // 4:>6} tokens")

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .catalogue import catalogue_problems
 from .spec import ParamSpec, ToolSpec, find_combinators
+from .times import INCLUSIVE_SUFFIX, UNIX_TIME, TimeField, publish, time_fields
 
 if TYPE_CHECKING:
     import jsonschema
@@ -19,20 +21,38 @@ if TYPE_CHECKING:
 DRY_RUN_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: send nothing; return the request that would go out and, where ClickSend can quote it, "
-    "its price and message parts.",
+    "description": "true: send nothing; return the request and ClickSend's quote (price, parts).",
 }
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: follow the pages from `page` on and return their items together, up to max_items.",
+    "description": "Fetch every page from `page` on (up to max_items).",
 }
 MAX_ITEMS_PARAM: dict[str, Any] = {
     "type": "integer",
     "minimum": 1,
     "maximum": 5000,
     "default": 500,
-    "description": "With all_pages: stop after this many items (the result says when more remain).",
+    "description": "With all_pages: most items.",
+}
+FIELDS_PARAM: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "minItems": 1,
+    "description": "Only these fields (of each item).",
+}
+KEEP_EMPTY_PARAM: dict[str, Any] = {
+    "type": "boolean",
+    "default": False,
+    "description": "Keep null and empty item fields.",
+}
+SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "fields", "keep_empty", "idempotency_key"})
+TIME_NOTE = " Or ISO 8601 with offset, or 'YYYY-MM-DD HH:MM Area/City'."
+EXCLUSIVE_NOTE = " Exclusive: a message at exactly this time is not included (use date_before_inclusive)."
+DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
+    "type": ["integer", "string"],
+    "description": "Instead of date_before: includes the message at exactly this time (e.g. the last one you "
+    "processed)." + TIME_NOTE,
 }
 IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {
     "type": "string",
@@ -43,7 +63,6 @@ IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {
     "hours sends nothing and returns the first call's result with replayed: true; the same key with different "
     "arguments is refused.",
 }
-SERVER_PARAMS = frozenset({"dry_run", "all_pages", "max_items", "idempotency_key"})
 
 # Maton connection ids as the gateway documents them (e.g. 37beee67-29f7-43b6-b0b2-5f0f7a5d6440): a UUID.
 CONNECTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -62,14 +81,19 @@ MATON_CONNECTION_PARAM = ParamSpec.model_validate(
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")
 
-# Repeated on every tool in tools/list, so it is kept terse: the field meanings are in the server's instructions
-# and the README. Every result also carries http_code, response_code, response_msg and, when they apply, warnings,
-# retry_after, tag, truncated, untrusted_content and sandbox.
+# Repeated on every tool in tools/list, so it is kept terse (the default selection must fit 40 KB): the field
+# meanings and types are in the server's instructions and the README. Every result also carries http_code,
+# response_code, response_msg and, when they apply, warnings, retry_after, tag, truncated, untrusted_content, sandbox.
 RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"successful": {"type": "boolean"}},
+    "required": ["successful", "data", "error", "error_code"],
+}
+# What every result honours (the tests hold every result to it); the published RESULT_SCHEMA is its terse part.
+RESULT_CONTRACT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "successful": {"type": "boolean"},
-        "data": {},
         "error": {"type": ["string", "null"]},
         "error_code": {"type": ["string", "null"]},
     },
@@ -115,6 +139,10 @@ class CompiledTool:
     guard: CompiledGuard | None = None
     header_params: tuple[ParamSpec, ...] = ()
     untrusted: tuple[Path, ...] = ()
+    times: tuple[TimeField, ...] = ()  # inputs that take a time (converted to Unix seconds before the call)
+    # What arguments are checked against when it differs from the published schema (a send's published
+    # recipient cap is the operator's, enforced by the guardrails with their own message).
+    validation_schema: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -137,7 +165,8 @@ class CompiledTool:
         """Compiled on first use: start-up stays fast, and each call after the first reuses it."""
         from jsonschema import FormatChecker
 
-        return _strict_validator_class()(self.input_schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
+        schema = self.validation_schema if self.validation_schema is not None else self.input_schema
+        return _strict_validator_class()(schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
 
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         """Every problem with the arguments, most specific first; empty when they are valid."""
@@ -157,6 +186,11 @@ class CompileError(ValueError):
 
 def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
     """`check_schema=False` skips the JSON-Schema meta-check: only for specs that passed it before (the cache)."""
+    if spec.alias_of and not spec.description.startswith(f"Same as {spec.alias_of}"):
+        # An agent that meets both names learns at once that they are one endpoint.
+        spec = spec.model_copy(
+            update={"description": f"Same as {spec.alias_of} (a second name for one endpoint). {spec.description}"}
+        )
     properties: dict[str, Any] = {}
     free_form = set(spec.free_form)
     for param in spec.params:
@@ -164,6 +198,15 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         _close_objects(schema, param.name, free_form)
         schema["description"] = param.description.strip()
         properties[param.name] = schema
+    times = tuple(time_fields({"properties": properties}))
+    properties = _publish_times(properties)
+    for field in times:
+        name = field.path[0][0]
+        if len(field.path) == 1 and name == "date_before":
+            # ClickSend's date_before is exclusive; the inclusive form marks the message at exactly that time too.
+            properties[name]["description"] += EXCLUSIVE_NOTE
+            properties[name + INCLUSIVE_SUFFIX] = {**DATE_BEFORE_INCLUSIVE_PARAM}
+            times += (TimeField(((name + INCLUSIVE_SUFFIX, False),), inclusive_of=name),)
     if spec.sends is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
         properties["idempotency_key"] = dict(IDEMPOTENCY_KEY_PARAM)
@@ -174,6 +217,10 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
     if paginated:
         properties["all_pages"] = dict(ALL_PAGES_PARAM)
         properties["max_items"] = dict(MAX_ITEMS_PARAM)
+    if spec.http is not None and spec.http.method == "GET" and "fields" not in properties:
+        properties["fields"] = copy.deepcopy(FIELDS_PARAM)
+    if paginated and "keep_empty" not in properties:
+        properties["keep_empty"] = dict(KEEP_EMPTY_PARAM)
     input_schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
@@ -196,8 +243,8 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
             ) from None
     guard = _compile_guard(spec, input_schema)
     ann = spec.annotations
+    # No title here: the tool's own title says it, and every byte of tools/list is paid for in each conversation.
     annotations = {
-        "title": spec.title,
         "readOnlyHint": ann.read_only,
         "destructiveHint": ann.destructive,
         "idempotentHint": ann.idempotent,
@@ -213,7 +260,21 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         guard=guard,
         header_params=tuple(p for p in spec.params if p.location == "header"),
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
+        times=times,
     )
+
+
+def _publish_times(node: Any) -> Any:
+    """Spec schemas -> published ones: each `format: unix-time` input also takes the text forms times.py reads."""
+    if isinstance(node, dict):
+        if node.get("format") == UNIX_TIME:
+            published = publish(node)
+            published["description"] = published.get("description", "").rstrip() + TIME_NOTE
+            return published
+        return {k: _publish_times(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_publish_times(v) for v in node]
+    return node
 
 
 def _close_objects(schema: Any, path: str, free_form: set[str]) -> None:
@@ -295,6 +356,7 @@ def compile_tools(specs: Iterable[ToolSpec], *, check_schemas: bool = True) -> d
             failures.append(f"{tool.name}: guard.price_tool {guard.price_tool} is not a read-only tool")
         if guard.history_tool and guard.history_tool not in compiled:
             failures.append(f"{tool.name}: guard.history_tool {guard.history_tool} is not a tool")
+    failures += catalogue_problems(tool.spec for tool in compiled.values())
     if failures:
         raise CompileError("\n".join(failures))
     return compiled
@@ -440,6 +502,15 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def object_keys(schema: Any) -> str:
+    """' with fields a, b (required: a)' for an object schema, so an agent can write the object it was refused."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict) or not schema["properties"]:
+        return ""
+    required = [str(r) for r in schema.get("required", [])]
+    text = " with fields " + ", ".join(sorted(schema["properties"]))
+    return text + (f" (required: {', '.join(required)})" if required else "")
+
+
 def _explain(err: jsonschema.ValidationError) -> str:
     v, expected, got = err.validator, err.validator_value, err.instance
     if v == "required":
@@ -454,7 +525,8 @@ def _explain(err: jsonschema.ValidationError) -> str:
                 return f"expected {wanted} (a whole number without a decimal point or exponent), got {_show(got)}"
             if isinstance(got, int):
                 return f"expected {wanted} between -{MAX_SAFE_INTEGER} and {MAX_SAFE_INTEGER}, got {_show(got)}"
-        return f"expected {wanted}, got {_kind(got)}"
+        keys = object_keys(err.schema) if "object" in kinds else ""
+        return f"expected {wanted}{keys}, got {_kind(got)}"
     if v == "enum":
         return f"expected one of {', '.join(repr(x) for x in expected)}; got {_show(got)}"
     if v == "const":

@@ -17,15 +17,18 @@ import anyio
 
 from . import results
 from .backends import BackendConfig, backends_serving
-from .compiler import CompiledTool
+from .compiler import CompiledTool, object_keys
 from .fingerprints import Fingerprints
 from .guardrails import CheckedSend, GuardrailError, SendPolicy, check_count, check_send
 from .http import TransportFailure
 from .ledger import Ledger, SendPlan, refusal
+from .presentation import served
 from .redaction import Redactor
 from .request_builder import HttpRequest, PathValueError, RequestValueError, build_request, encode_segment
 from .retries import RetryPolicy, send_with_retries
 from .selection import Selection
+from .shaping import shape
+from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
 
 if TYPE_CHECKING:
     from .conversations import Conversations
@@ -58,6 +61,9 @@ class PreparedCall:
     max_items: int = 500
     send: CheckedSend | None = None
     plan: SendPlan | None = None  # the ledger's view of a send
+    fields: tuple[str, ...] = ()  # return only these fields
+    keep_empty: bool = True  # list tools drop null and empty item fields unless asked to keep them
+    times_used: dict[str, str] = field(default_factory=dict)  # inputs given as text times -> the UTC time sent
     started: float = field(default_factory=time.perf_counter)
     # Set when the result holds only what a plain answer of this size carries (no arguments echoed):
     clean_body: bool = False  # ClickSend's raw answer held no secret value or secret-named key
@@ -88,9 +94,15 @@ class Dispatcher:
         self.all_tools = dict(tools)
         self.selection = selection or Selection()
         self.backend = backend
-        # Only what this backend can run is served (the others answer NOT_SUPPORTED_BY_BACKEND when called).
-        self.tools = {n: t for n, t in self.selection.apply(self.all_tools).items() if backend.serves(t.spec.api)}
         self.policy = policy or SendPolicy()
+        # Listed tools, and the aliases of listed tools (callable by their old name), as the agent reads them.
+        # Only what this backend can run is served (the others answer NOT_SUPPORTED_BY_BACKEND when called).
+        self.tools, self.callable = served(
+            self.selection,
+            self.all_tools,
+            max_recipients=self.policy.max_recipients,
+            runs=lambda tool: backend.serves(tool.spec.api),
+        )
         self.retry = retry or RetryPolicy()
         self.max_result_bytes = max_result_bytes
         self.max_argument_bytes = max_argument_bytes
@@ -111,7 +123,7 @@ class Dispatcher:
             await self._idle.wait()
 
     def get(self, name: str) -> CompiledTool:
-        tool = self.tools.get(name)
+        tool = self.callable.get(name)
         if tool is None:
             raise UnknownToolError(name, self.selection.why_hidden(name, self.all_tools))
         return tool
@@ -144,7 +156,9 @@ class Dispatcher:
         tool = self.get(name)
         if arguments is not None and not isinstance(arguments, Mapping):
             prepared = PreparedCall(tool, {})
-            prepared.outcome = results.invalid_arguments(["arguments: expected an object"])
+            prepared.outcome = results.invalid_arguments(
+                [f"arguments: expected an object{object_keys(tool.input_schema)}, got {type(arguments).__name__}"]
+            )
             return prepared
         args = dict(arguments or {})
         prepared = PreparedCall(tool, args)
@@ -161,6 +175,21 @@ class Dispatcher:
         if problems:
             prepared.outcome = results.invalid_arguments(str(p) for p in problems)
             return prepared
+        if tool.times:
+            both = [f.inclusive_of for f in tool.times if f.inclusive_of and f.label in args and f.inclusive_of in args]
+            if both:
+                prepared.outcome = results.invalid_arguments(
+                    [f"{name}: give {name} or {name}{INCLUSIVE_SUFFIX}, not both" for name in both]
+                )
+                return prepared
+            try:
+                prepared.times_used = convert(args, tool.times)
+            except TimeValueError as exc:
+                prepared.outcome = results.invalid_arguments([str(exc)])
+                return prepared
+        if tool.spec.http is not None and tool.spec.http.method == "GET":
+            prepared.fields = tuple(args.pop("fields", ()) or ()) if "fields" not in tool.spec.param_by_name else ()
+            prepared.keep_empty = bool(args.pop("keep_empty", False)) if tool.paginated else True
         prepared.dry_run = bool(args.pop("dry_run", False))
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))
@@ -324,7 +353,13 @@ class Dispatcher:
     def _finish(self, prepared: PreparedCall, result: dict[str, Any]) -> dict[str, Any]:
         tool = prepared.tool
         if prepared.send is not None and prepared.send.tag and not prepared.dry_run and result.get("http_code"):
-            result.setdefault("tag", prepared.send.tag)
+            result.setdefault("tag", prepared.send.tag)  # a replayed send keeps the first call's tag
+        if prepared.times_used and (result.get("http_code") is not None or prepared.dry_run):
+            result["times_used"] = dict(prepared.times_used)
+        if result.get("successful") and (prepared.fields or not prepared.keep_empty):
+            result["data"], notes = shape(result["data"], fields=prepared.fields, keep_empty=prepared.keep_empty)
+            if notes:
+                result["warnings"] = [*result.get("warnings", []), *notes]
         if tool.untrusted and result.get("successful"):
             results.mark_untrusted(result, tool.untrusted)
         if self.backend.is_sandbox:

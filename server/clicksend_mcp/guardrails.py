@@ -207,10 +207,12 @@ def _apply_policy(recipients: list[Recipient], policy: SendPolicy, test_numbers:
 def check_count(recipients: list[Recipient], policy: SendPolicy) -> None:
     total = sum(r.count for r in recipients)
     if total > policy.max_recipients:
+        lists = [f"{r.value} ({r.where}) has {r.count} contacts" for r in recipients if r.kind == "list"]
+        detail = f" ({'; '.join(lists)})" if lists else ""
         raise GuardrailError(
             "REFUSED",
-            f"this send reaches {total} recipients; the server allows at most {policy.max_recipients} "
-            "per call (--max-recipients). Split it into smaller sends.",
+            f"this send reaches {total} recipients{detail}; the operator allows at most {policy.max_recipients} "
+            "per call (--max-recipients). Split it into smaller sends" + (" or smaller lists" if lists else "") + ".",
         )
 
 

@@ -56,6 +56,21 @@ _HINTS: dict[str, str] = {
     "CONFLICT": "The resource already exists.",
 }
 
+# ClickSend's per-message and application codes whose fix is a lookup: what to call to find a valid value.
+CODE_HINTS: dict[str, str] = {
+    "INVALID_LANG": "list the valid lang codes with CLICKSEND_GET_VOICE_LANG",
+    "INVALID_VOICE": "voice is female or male; CLICKSEND_GET_VOICE_LANG shows which each lang offers",
+    "INVALID_COUNTRY": "use an ISO 3166-1 alpha-2 code from CLICKSEND_GET_COUNTRIES",
+    "INVALID_RECIPIENT": "give the number in E.164 format, e.g. +61411111111",
+    "INVALID_SENDER_ID": "use a number the account owns, or an alpha tag of 3 to 11 letters or digits; omit from "
+    "to use the account's default sender",
+    "INVALID_SCHEDULE": "schedule must be now or later: Unix seconds, or a time with an offset or IANA zone",
+    "NOT_ENOUGH_PERMISSION_TO_LIST_ID": "list the account's contact lists with CLICKSEND_GET_LISTS",
+    "INVALID_MEDIA_FILE": "media_file must be a public URL of a supported image (jpg, gif or png)",
+    "SUBJECT_REQUIRED": "give the MMS a subject",
+    "EMPTY_MESSAGE": "give every message a non-empty body",
+}
+
 SUCCESS_CODES = frozenset({"SUCCESS"})
 # Per-message statuses that mean a message was accepted.
 _ACCEPTED_STATUSES = frozenset({"SUCCESS", "QUEUED", "SENT", "SCHEDULED", "DELIVERED"})
@@ -71,6 +86,8 @@ def _result(
     response_msg: str | None = None,
     warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
+    if not successful and response_code in SUCCESS_CODES:
+        response_msg = None  # ClickSend's "queued"/"here is..." would contradict the failure
     out: dict[str, Any] = {
         "successful": successful,
         "data": data,
@@ -318,7 +335,8 @@ def _message_warnings(data: Any) -> tuple[list[str], int, int]:
         status = message.get("status")
         if isinstance(status, str) and status.upper() not in _ACCEPTED_STATUSES:
             to = message.get("to") or message.get("list_id") or "?"
-            warnings.append(f"message {index} to {to}: {status}")
+            hint = CODE_HINTS.get(status.upper())
+            warnings.append(f"message {index} to {to}: {status}" + (f" ({hint})" if hint else ""))
     return warnings, len(warnings), len(messages)
 
 
@@ -433,7 +451,8 @@ def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, A
         what += f": {response_msg}"
     elif not is_json:
         what += " with a body that is not JSON"
-    hint = _HINTS.get(error_code)
+    hint = CODE_HINTS.get(response_code or "")
+    hint = f"To fix it: {hint}." if hint else _HINTS.get(error_code)
     error = f"{what}. {hint}" if hint else f"{what}."
     result = _result(
         False,

@@ -93,6 +93,9 @@ class ParamSpec(_Strict):
             raise ValueError(f"unknown JSON type(s) {unknown}; expected one of {sorted(JSON_TYPES)}")
         if "description" in value:
             raise ValueError("put the description on the parameter, not inside its schema")
+        bad = _misplaced_unix_time(value, "schema")
+        if bad:
+            raise ValueError(f"format: unix-time marks integer Unix seconds; not {', '.join(bad)}")
         return value
 
     @property
@@ -179,6 +182,16 @@ class ToolSpec(_Strict):
     response: ResponseSpec = ResponseSpec()
     api: Api = "clicksend"
     confirm: ConfirmSpec | None = None
+    default: bool = Field(
+        default=False,
+        description="True when the tool is in the default selection (the `default` toolset): chosen by the everyday "
+        "tasks agents are given; see the README. The loader caps the default at 40 tools.",
+    )
+    alias_of: str | None = Field(
+        default=None,
+        description="The canonical tool reaching the same endpoint: this one stays callable by name but is listed "
+        "only with --toolsets all or aliases.",
+    )
     free_form: tuple[str, ...] = Field(
         default=(),
         description="Input objects ClickSend documents as open maps (e.g. `fields` or `businesses[].meta`): "
@@ -254,6 +267,11 @@ class ToolSpec(_Strict):
             unknown = sorted(set(PLACEHOLDER_RE.findall(self.confirm.message)) - set(names))
             if unknown:
                 raise ValueError(f"confirm.message: {unknown} are not parameters of this tool")
+        if self.alias_of is not None:
+            if not TOOL_NAME_RE.match(self.alias_of) or self.alias_of == self.name:
+                raise ValueError(f"alias_of: {self.alias_of!r} must name another tool")
+            if self.default:
+                raise ValueError("default: an alias is never in the default selection (its canonical tool is)")
         for path in self.free_form:
             problem = _free_form_problem(self.params, path)
             if problem:
@@ -309,6 +327,18 @@ class ToolSpec(_Strict):
     @property
     def param_by_name(self) -> dict[str, ParamSpec]:
         return {p.name: p for p in self.params}
+
+
+def _misplaced_unix_time(node: Any, where: str) -> list[str]:
+    """Where `format: unix-time` (the compiler's marker for time inputs) sits on something other than an integer."""
+    if isinstance(node, dict):
+        found = [where] if node.get("format") == "unix-time" and node.get("type") not in ("integer", "number") else []
+        for key, value in node.items():
+            found += _misplaced_unix_time(value, f"{where}.{key}")
+        return found
+    if isinstance(node, list):
+        return [bad for index, value in enumerate(node) for bad in _misplaced_unix_time(value, f"{where}[{index}]")]
+    return []
 
 
 def find_combinators(schema: Any) -> list[str]:
