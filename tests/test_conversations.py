@@ -36,6 +36,7 @@ WAIT = "CLICKSEND_WAIT_FOR_REPLY"
 CONVERSATION = "CLICKSEND_GET_CONVERSATION"
 SECRET = "s3cret-webhook-token-0123456789abcdefXYZ"
 PERSON = "+61422222222"
+CONVERSING = {"CLICKSEND_TOOLSETS": "default,conversations"}  # a server whose agent waits for answers
 
 
 def outcome(result: types.CallToolResult) -> dict[str, Any]:
@@ -283,7 +284,7 @@ async def test_without_webhooks_the_wait_polls_the_inbound_list_of_the_loopback_
     fake = FakeClickSend()
     fake.state.responder.mode, fake.state.responder.text = "fixed", "Polled answer"
     with LoopbackServer(fake) as loopback:
-        env = {**direct_env(loopback.base_url), "CLICKSEND_MCP_DATABASE_URL": database(tmp_path)}
+        env = {**direct_env(loopback.base_url), "CLICKSEND_MCP_DATABASE_URL": database(tmp_path), **CONVERSING}
         params = stdio_params(env)
         with anyio.fail_after(60):
             async with Client(params, mode="legacy") as client:
@@ -310,6 +311,7 @@ async def test_over_stdio_the_sandbox_answers_and_wait_for_reply_returns_its_ans
     env = {
         "CLICKSEND_BACKEND": "sandbox",
         "CLICKSEND_MCP_DATABASE_URL": database(tmp_path),
+        **CONVERSING,
         "CLICKSEND_MCP_SANDBOX_RESPONDER": "script:Who is this?|OK, see you then",
         "CLICKSEND_MCP_SANDBOX_REPLY_DELAY": "1",
     }
@@ -340,6 +342,7 @@ async def test_over_http_the_sandbox_answers_through_the_servers_own_webhook(tmp
     env = {
         "CLICKSEND_BACKEND": "sandbox",
         "CLICKSEND_MCP_DATABASE_URL": database(tmp_path),
+        **CONVERSING,
         "CLICKSEND_MCP_WEBHOOK_SECRET": SECRET,
         "CLICKSEND_MCP_PUBLIC_URL": "https://mcp.example.com",
         "CLICKSEND_MCP_SANDBOX_RESPONDER": "echo",
@@ -374,6 +377,7 @@ async def test_a_reply_received_by_one_replica_wakes_a_waiter_on_another(
         env = {
             **direct_env(loopback.base_url),
             "CLICKSEND_MCP_DATABASE_URL": url,
+            **CONVERSING,
             "CLICKSEND_MCP_LEDGER_KEY": "k" * 40,
             "CLICKSEND_MCP_WEBHOOK_SECRET": SECRET,
             "CLICKSEND_MCP_PUBLIC_URL": "https://mcp.example.com",
