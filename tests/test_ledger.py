@@ -431,3 +431,32 @@ async def test_with_confirmation_on_a_send_the_limits_stopped_is_never_sent_unco
     refused = await dispatcher.execute(prepared)
     assert refused["error_code"] == "REFUSED", "...but it was never confirmed, so it does not go"
     assert posts(fake) == 1
+
+
+async def test_a_repeat_of_a_key_still_going_out_waits_for_its_result_instead_of_meeting_the_limits(
+    make: Callable[..., Dispatcher], fake: FakeClickSend
+) -> None:
+    dispatcher = make(max_messages_per_recipient="1/day", confirm_sends=True)
+    args = {**sms(), "idempotency_key": "limited-key-0001"}
+    found: list[dict[str, Any]] = []
+
+    async def call() -> None:
+        found.append(await dispatcher.call(SEND, args))
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            for _ in range(4):
+                tg.start_soon(call)
+    assert [r["error_code"] for r in found] == [None] * 4, [r["error"] for r in found]
+    assert [bool(r.get("replayed")) for r in found].count(False) == 1
+    assert posts(fake) == 1
+
+
+@pytest.mark.parametrize("key", ["short", "with space inside", "ünïcode-key-0001", "k" * 201])
+async def test_an_unusable_idempotency_key_is_refused_before_anything_is_sent(
+    make: Callable[..., Dispatcher], fake: FakeClickSend, key: str
+) -> None:
+    dispatcher = make()
+    refused = await dispatcher.call(SEND, {**sms(), "idempotency_key": key})
+    assert refused["error_code"] == "INVALID_ARGUMENTS" and "idempotency_key: expected 8 to 200" in refused["error"]
+    assert posts(fake) == 0

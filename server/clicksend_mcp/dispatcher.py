@@ -194,6 +194,11 @@ class Dispatcher:
         prepared.all_pages = bool(args.pop("all_pages", False))
         prepared.max_items = int(args.pop("max_items", 500))
         key = args.pop("idempotency_key", None)
+        if key is not None and not (8 <= len(key) <= 200 and all("!" <= ch <= "~" for ch in key)):
+            prepared.outcome = results.invalid_arguments(
+                ["idempotency_key: expected 8 to 200 printable ASCII characters without spaces, e.g. a UUID"]
+            )
+            return prepared
         if tool.spec.local is not None:
             prepared.arguments = args
             return prepared
@@ -315,7 +320,13 @@ class Dispatcher:
         assert ledger is not None and plan is not None
         if plan.hits and self.policy.confirm_sends:
             # Not put to the person because the limits stopped it: it must not go out unconfirmed if they changed.
-            return self._finish(prepared, refusal(plan.hits))
+            # (Unless it repeats a key another call used meanwhile: then that call's result is the answer.)
+            try:
+                replayed = await ledger.earlier(plan)
+            except Exception:
+                log.exception("ledger lookup failed for tool=%s", prepared.tool.name)
+                replayed = None
+            return self._finish(prepared, replayed or refusal(plan.hits))
         try:
             send_id, decided = await ledger.admit(plan)
         except Exception:
@@ -353,7 +364,7 @@ class Dispatcher:
     def _finish(self, prepared: PreparedCall, result: dict[str, Any]) -> dict[str, Any]:
         tool = prepared.tool
         if prepared.send is not None and prepared.send.tag and not prepared.dry_run and result.get("http_code"):
-            result.setdefault("tag", prepared.send.tag)  # a replayed send keeps the first call's tag
+            result.setdefault("tag", prepared.send.tag)
         if prepared.times_used and (result.get("http_code") is not None or prepared.dry_run):
             result["times_used"] = dict(prepared.times_used)
         if result.get("successful") and (prepared.fields or not prepared.keep_empty):

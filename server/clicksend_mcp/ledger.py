@@ -168,14 +168,12 @@ class Ledger:
     async def check(self, plan: SendPlan, prepared: PreparedCall, quote: Quote) -> dict[str, Any] | None:
         """Before confirmation: an earlier result to replay, a conflict, or None; the limits a send would meet
         are left in plan.hits (a dry run reports them; a real send is refused at admission, where it counts)."""
+        replayed = await self.earlier(plan)
+        if replayed is not None:
+            return replayed
         intent = plan.intent
-        if intent.idempotency_key:
-            earlier = await self.store.find_idempotent(self.tenant, intent.idempotency_key, self._replay_since())
-            if earlier is not None:
-                if earlier.arguments_hash != intent.arguments_hash:
-                    return self._conflict()
-                if earlier.outcome != "pending":
-                    return self._replay(earlier, plan)
+        if not self.limits.any:
+            return None
         if self.limits.budgets:
             # The cost to reserve is ClickSend's own quote for exactly these messages.
             quoted = await quote(prepared)
@@ -188,6 +186,20 @@ class Ledger:
         usage = await self.store.usage(self.tenant, list(intent.recipients), periods)
         plan.hits = decide(self.limits, usage, plan.facts, periods, now)
         return None
+
+    async def earlier(self, plan: SendPlan) -> dict[str, Any] | None:
+        """The answer for a key used in the last 24 hours: a conflict, or the first call's result (waiting, bounded,
+        while it is still going out); None for a new key or none."""
+        key = plan.intent.idempotency_key
+        if not key:
+            return None
+        found = await self.store.find_idempotent(self.tenant, key, self._replay_since())
+        if found is None:
+            return None
+        if found.arguments_hash != plan.intent.arguments_hash:
+            return self._conflict()
+        # Still going out from another call: wait for its result rather than judge (or confirm) it again.
+        return await self._follow(found, plan) if found.outcome == "pending" else self._replay(found, plan)
 
     def report(self, plan: SendPlan) -> dict[str, Any]:
         """For a dry run: which limits a real send would meet, and the limits in force."""
@@ -212,7 +224,7 @@ class Ledger:
         def judge(usage: Any) -> list[LimitHit]:
             return decide(self.limits, usage, plan.facts, periods, now)
 
-        admission = await self.store.admit(intent, periods, self._replay_since(), judge)
+        admission = await self.store.admit(intent, periods, self._replay_since(), judge if self.limits.any else None)
         if admission.existing is not None:
             return None, await self._follow(admission.existing, plan)
         if admission.refused:

@@ -112,6 +112,11 @@ class Limits:
     def budgets(self) -> bool:
         return self.max_spend_per_day is not None or self.max_spend_per_month is not None
 
+    @property
+    def any(self) -> bool:
+        """Whether any limit is set (with none, a send needs no counting before it goes)."""
+        return self.budgets or self.per_recipient is not None or self.quiet_hours is not None
+
     def describe(self) -> dict[str, Any]:
         """The limits in force, as GET_SEND_LEDGER and the CLI show them."""
         return {

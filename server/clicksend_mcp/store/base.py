@@ -100,9 +100,12 @@ class LedgerStore(Protocol):
 
     async def schema_version(self) -> int: ...
 
-    async def admit(self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide) -> Admission:
+    async def admit(
+        self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide | None
+    ) -> Admission:
         """Atomically, per tenant and across processes: find an earlier send with the same idempotency key (since
-        `replay_since`), else count usage, ask `decide`, and record the send as pending (or as refused)."""
+        `replay_since`), else count usage, ask `decide` (None: no limits, nothing to count), and record the send as
+        pending (or as refused)."""
         ...
 
     async def usage(self, tenant: str, recipients: Sequence[str], periods: Periods) -> Usage:

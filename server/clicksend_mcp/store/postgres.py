@@ -75,7 +75,9 @@ class PostgresStore(PostgresMessages):
         row = await self._fetchone("SELECT COALESCE(MAX(version), 0) FROM schema_version", ())
         return int(row[0]) if row else 0
 
-    async def admit(self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide) -> Admission:
+    async def admit(
+        self, intent: SendIntent, periods: Periods, replay_since: float, decide: Decide | None
+    ) -> Admission:
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (intent.tenant,))
             if intent.idempotency_key:
@@ -89,7 +91,7 @@ class PostgresStore(PostgresMessages):
                     if earlier.created_at >= replay_since:
                         return Admission(existing=earlier)
                     await conn.execute("UPDATE sends SET idempotency_key = NULL WHERE id = %s", (earlier.id,))
-            hits = decide(await _usage(conn, intent.tenant, list(intent.recipients), periods))
+            hits = decide(await _usage(conn, intent.tenant, list(intent.recipients), periods)) if decide else []
             if hits:
                 return Admission(send_id=await _insert(conn, intent, "refused", with_key=False), refused=hits)
             send_id = await _insert(conn, intent, "pending", with_key=True)
@@ -107,7 +109,11 @@ class PostgresStore(PostgresMessages):
             return await _usage(conn, tenant, list(recipients), periods)
 
     async def settle(self, send_id: int, settlement: Settlement) -> None:
-        async with self._pool.connection() as conn:
+        # Only the admission must be durable before the request goes out; a settlement lost to a server crash
+        # leaves the row pending, which becomes unknown and is reconciled like a crash mid-send. So it does not
+        # wait for its WAL flush.
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit TO OFF")
             await conn.execute(
                 "UPDATE sends SET outcome = %s, settled_at = %s, cost = COALESCE(%s, cost), "
                 "currency = COALESCE(%s, currency), message_ids = %s, error_code = %s, "
