@@ -112,9 +112,11 @@ def free_port() -> int:
 class LoopbackServer:
     """Serves an ASGI app on 127.0.0.1 from a background thread, for tests that cross a process boundary."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, date_header: bool = True) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", date_header=date_header
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="fake-clicksend", daemon=True)
 

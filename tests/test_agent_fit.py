@@ -101,13 +101,42 @@ async def test_excluded_tools_are_hidden_and_cannot_be_called(
 
 
 def test_unknown_toolsets_are_refused_at_start_with_the_valid_ones(tools: dict[str, CompiledTool]) -> None:
-    with pytest.raises(ConfigError, match="unknown toolset\\(s\\) smss; valid toolsets: account, automations"):
+    with pytest.raises(
+        ConfigError,
+        match="unknown toolset\\(s\\) smss \\(did you mean sms\\?\\); valid toolsets: account, automations",
+    ):
         build_dispatcher(direct_settings(toolsets="smss"), tools=tools)
 
 
 def test_unknown_tool_names_are_refused_at_start(tools: dict[str, CompiledTool]) -> None:
     with pytest.raises(ConfigError, match="unknown tool name\\(s\\) CLICKSEND_NOPE"):
         build_dispatcher(direct_settings(exclude_tools="CLICKSEND_NOPE"), tools=tools)
+
+
+def test_a_misspelt_tool_name_at_start_gets_a_did_you_mean(tools: dict[str, CompiledTool]) -> None:
+    with pytest.raises(ConfigError, match="CLICKSEND_GET_ACOUNT \\(did you mean CLICKSEND_GET_ACCOUNT"):
+        build_dispatcher(direct_settings(tools="CLICKSEND_GET_ACOUNT"), tools=tools)
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_a_misspelt_tool_name_in_a_call_gets_a_did_you_mean(
+    tools: dict[str, CompiledTool], fake: FakeClickSend, mode: str
+) -> None:
+    async with connected(tools, fake, mode) as client:
+        with pytest.raises(Exception, match=r"Unknown tool: clicksend_get_acount; did you mean CLICKSEND_GET_ACCOUNT"):
+            await client.call_tool("clicksend_get_acount", {})
+    assert fake.requests == []
+
+
+async def test_a_hidden_tool_in_a_call_names_the_toolset_that_enables_it(
+    tools: dict[str, CompiledTool], fake: FakeClickSend
+) -> None:
+    async with connected(tools, fake, toolsets="sms") as client:
+        with pytest.raises(
+            Exception,
+            match=r"the operator can add it with --tools CLICKSEND_GET_STATISTICS_VOICE \(or --toolsets account\)",
+        ):
+            await client.call_tool("CLICKSEND_GET_STATISTICS_VOICE", {})
 
 
 @pytest.mark.parametrize("mode", ERAS)

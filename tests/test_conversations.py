@@ -23,6 +23,7 @@ from clicksend_mcp.app import build_server
 from clicksend_mcp.assembly import build_dispatcher
 from clicksend_mcp.compiler import CompiledTool
 from clicksend_mcp.dispatcher import Dispatcher
+from clicksend_mcp.sandbox.responder import Responder, set_responder
 from clicksend_mcp.settings import ConfigError
 from clicksend_mcp.transports.asgi import HttpOptions, http_app
 from conftest import direct_settings
@@ -282,7 +283,7 @@ async def test_cancelling_the_call_stops_the_wait_on_the_server(
 
 async def test_without_webhooks_the_wait_polls_the_inbound_list_of_the_loopback_fake(tmp_path: Path) -> None:
     fake = FakeClickSend()
-    fake.state.responder.mode, fake.state.responder.text = "fixed", "Polled answer"
+    set_responder(fake.state, Responder("fixed", "Polled answer"))
     with LoopbackServer(fake) as loopback:
         env = {**direct_env(loopback.base_url), "CLICKSEND_MCP_DATABASE_URL": database(tmp_path), **CONVERSING}
         params = stdio_params(env)

@@ -6,12 +6,10 @@ The server runs as its own process; ClickSend is the fake on 127.0.0.1, so every
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -19,6 +17,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
+from console import base_env, console_script, run_cli
 from fake_clicksend import (
     API_KEY,
     MATON_CONNECTION,
@@ -37,20 +36,9 @@ HISTORY = "CLICKSEND_GET_SMS_HISTORY"
 TIMEOUT = 60
 
 
-def console_script() -> str:
-    found = shutil.which("clicksend-mcp", path=str(Path(sys.executable).parent)) or shutil.which("clicksend-mcp")
-    if not found:
-        pytest.fail("the clicksend-mcp console script is not installed: pip install -e '.[test]'")
-    return found
-
-
 def process_env() -> dict[str, str]:
-    """What every spawned server inherits: PATH, HOME and the session's private ledger (never the developer's)."""
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],
-    }
+    """What every spawned server inherits (console.base_env): never the developer's settings or ledger."""
+    return base_env()
 
 
 def direct_env(base_url: str) -> dict[str, str]:
@@ -212,17 +200,6 @@ async def test_healthz_answers_without_touching_clicksend(
             response = await http.get(f"{base}/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
     assert fake.requests == []
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [console_script(), *args],
-        env={**process_env(), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 def test_without_credentials_the_server_refuses_and_says_what_to_set() -> None:

@@ -1,12 +1,16 @@
-"""The command line: serve (stdio, SSE or streamable HTTP), list tools, or run one call for people and scripts."""
+"""The command line: serve (stdio, SSE or streamable HTTP), list tools, run one call, or check the set-up (doctor)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
+import socket
 import sys
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -17,228 +21,249 @@ from .compiler import CompileError
 from .loader import SpecLoadError
 from .logs import setup_logging
 from .redaction import Redactor
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, env_name
 
 log = logging.getLogger("clicksend_mcp")
 
-# Flag -> settings field; the flag wins over the environment variable.
-_FLAG_FIELDS = (
-    "auth_token",
-    "allowed_hosts",
-    "allowed_origins",
-    "retries",
-    "backend",
-    "transport",
-    "host",
-    "port",
-    "timeout",
-    "log_level",
-    "log_format",
-    "specs_dir",
-    "toolsets",
-    "tools",
-    "exclude_tools",
-    "read_only",
-    "discovery",
-    "max_recipients",
-    "allowed_countries",
-    "test_numbers_only",
-    "confirm_sends",
-    "max_result_bytes",
-    "maton_connection_arg",
-    "database_url",
-    "max_spend_per_day",
-    "max_spend_per_month",
-    "max_messages_per_recipient",
-    "quiet_hours",
-    "ledger_pending_timeout",
-    "public_url",
-    "sandbox_responder",
-    "sandbox_reply_delay",
-)
-_ENV_NAMES = {
-    "backend": "CLICKSEND_BACKEND",
-    "clicksend_username": "CLICKSEND_USERNAME",
-    "clicksend_api_key": "CLICKSEND_API_KEY",
-    "clicksend_base_url": "CLICKSEND_BASE_URL",
-    "maton_api_key": "MATON_API_KEY",
-    "maton_connection": "MATON_CONNECTION",
-    "maton_base_url": "MATON_BASE_URL",
-    "maton_ctrl_base_url": "MATON_CTRL_BASE_URL",
-    "maton_connection_arg": "CLICKSEND_MATON_CONNECTION_ARG",
-    "skillboss_api_key": "SKILLBOSS_API_KEY",
-    "skillboss_base_url": "SKILLBOSS_BASE_URL",
-    "timeout": "CLICKSEND_TIMEOUT",
-    "retries": "CLICKSEND_RETRIES",
-    "retry_max_wait": "CLICKSEND_RETRY_MAX_WAIT",
-    "max_argument_bytes": "CLICKSEND_MAX_ARGUMENT_BYTES",
-    "auth_token": "CLICKSEND_MCP_AUTH_TOKEN",
-    "allowed_hosts": "CLICKSEND_MCP_ALLOWED_HOSTS",
-    "allowed_origins": "CLICKSEND_MCP_ALLOWED_ORIGINS",
-    "max_body_bytes": "CLICKSEND_MCP_MAX_BODY_BYTES",
-    "shutdown_grace": "CLICKSEND_MCP_SHUTDOWN_GRACE",
-    "transport": "CLICKSEND_MCP_TRANSPORT",
-    "host": "CLICKSEND_MCP_HOST",
-    "port": "CLICKSEND_MCP_PORT",
-    "log_level": "CLICKSEND_MCP_LOG_LEVEL",
-    "log_format": "CLICKSEND_MCP_LOG_FORMAT",
-    "specs_dir": "CLICKSEND_SPECS_DIR",
-    "toolsets": "CLICKSEND_TOOLSETS",
-    "tools": "CLICKSEND_TOOLS",
-    "exclude_tools": "CLICKSEND_EXCLUDE_TOOLS",
-    "read_only": "CLICKSEND_READ_ONLY",
-    "discovery": "CLICKSEND_DISCOVERY",
-    "max_recipients": "CLICKSEND_MAX_RECIPIENTS",
-    "allowed_countries": "CLICKSEND_ALLOWED_COUNTRIES",
-    "test_numbers_only": "CLICKSEND_TEST_NUMBERS_ONLY",
-    "confirm_sends": "CLICKSEND_CONFIRM_SENDS",
-    "max_result_bytes": "CLICKSEND_MAX_RESULT_BYTES",
-    "database_url": "CLICKSEND_MCP_DATABASE_URL",
-    "ledger_key": "CLICKSEND_MCP_LEDGER_KEY",
-    "ledger_pending_timeout": "CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT",
-    "max_spend_per_day": "CLICKSEND_MAX_SPEND_PER_DAY",
-    "max_spend_per_month": "CLICKSEND_MAX_SPEND_PER_MONTH",
-    "max_messages_per_recipient": "CLICKSEND_MAX_MESSAGES_PER_RECIPIENT",
-    "quiet_hours": "CLICKSEND_QUIET_HOURS",
-    "public_url": "CLICKSEND_MCP_PUBLIC_URL",
-    "webhook_secret": "CLICKSEND_MCP_WEBHOOK_SECRET",
-    "sandbox_responder": "CLICKSEND_MCP_SANDBOX_RESPONDER",
-    "sandbox_reply_delay": "CLICKSEND_MCP_SANDBOX_REPLY_DELAY",
+EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a program ended by SIGPIPE, e.g. `seq 1e9 | head -1`
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One command-line flag over one settings field; its environment variable and default come from Settings."""
+
+    group: str
+    field: str
+    help: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.field.replace("_", "-")
+
+    def add_to(self, group: argparse._ArgumentGroup) -> None:
+        default = Settings.model_fields[self.field].default
+        shown = f"; default {default}" if default not in (None, False) and "default" not in self.help else ""
+        # SUPPRESS: an absent flag sets nothing, so a subcommand's parser never overwrites a value given before it.
+        group.add_argument(
+            self.flag,
+            default=argparse.SUPPRESS,
+            help=f"{self.help} [{env_name(self.field)}{shown}]",
+            **self.options,
+        )
+
+
+_SWITCH = {"action": "store_true"}
+GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS = "general", "backend", "serving", "selection", "guardrails"
+LEDGER, REPLIES = "ledger", "replies"
+_GROUP_TITLES = {
+    GENERAL: "general",
+    BACKEND: "where calls go",
+    SERVING: "serving over SSE or streamable HTTP",
+    SELECTION: "what the agent sees",
+    GUARDRAILS: "guardrails on sends",
+    LEDGER: "the send ledger, budgets and limits",
+    REPLIES: "replies and delivery receipts",
 }
+FLAGS: tuple[Flag, ...] = (
+    Flag(GENERAL, "log_level", "stderr log level", {"choices": ["debug", "info", "warning", "error"]}),
+    Flag(GENERAL, "log_format", "stderr log lines as text or JSON", {"choices": ["text", "json"]}),
+    Flag(GENERAL, "specs_dir", "serve the tool specs from this folder", {"metavar": "DIR"}),
+    Flag(
+        BACKEND,
+        "backend",
+        "direct (ClickSend), maton or skillboss (gateways), or sandbox (no account, nothing sent); default: "
+        "chosen from the credentials set",
+        {"choices": ["direct", "maton", "skillboss", "sandbox"]},
+    ),
+    Flag(
+        BACKEND,
+        "maton_connection_arg",
+        "maton backend: every tool takes an optional maton_connection (one account per call)",
+        _SWITCH,
+    ),
+    Flag(BACKEND, "timeout", "seconds to wait for ClickSend", {"type": float, "metavar": "SECONDS"}),
+    Flag(BACKEND, "retries", "retries of reads and idempotent writes", {"type": int, "metavar": "N"}),
+    Flag(
+        BACKEND,
+        "sandbox_state",
+        "keep the sandbox's state in this JSON file between runs",
+        {"metavar": "PATH"},
+    ),
+    Flag(SERVING, "transport", "how MCP clients connect", {"choices": ["stdio", "sse", "http"]}),
+    Flag(SERVING, "host", "address to bind for sse/http"),
+    Flag(SERVING, "port", "port for sse/http", {"type": int}),
+    Flag(
+        SERVING,
+        "auth_token",
+        "token HTTP clients must send as a Bearer (required off loopback; prefer the variable)",
+        {"metavar": "TOKEN"},
+    ),
+    Flag(
+        SERVING,
+        "allowed_hosts",
+        "Host headers to accept, e.g. mcp.example.com:* (default: loopback names when bound to loopback)",
+        {"metavar": "HOSTS"},
+    ),
+    Flag(
+        SERVING,
+        "allowed_origins",
+        "Origin headers to accept (default: loopback origins when bound to loopback)",
+        {"metavar": "ORIGINS"},
+    ),
+    Flag(
+        SELECTION,
+        "toolsets",
+        "comma-separated toolsets, 'all', 'default' (the everyday tools) or 'aliases' (second names of tools)",
+        {"metavar": "NAMES"},
+    ),
+    Flag(SELECTION, "tools", "comma-separated tool names to add (alone: only these)", {"metavar": "NAMES"}),
+    Flag(SELECTION, "exclude_tools", "comma-separated tool names to hide", {"metavar": "NAMES"}),
+    Flag(SELECTION, "read_only", "only tools that change nothing", _SWITCH),
+    Flag(
+        SELECTION,
+        "discovery",
+        "list four tools (search, describe, call, call read-only) instead of every tool",
+        _SWITCH,
+    ),
+    Flag(GUARDRAILS, "max_recipients", "most recipients one call may reach", {"type": int, "metavar": "N"}),
+    Flag(GUARDRAILS, "allowed_countries", "only send to these ISO countries, e.g. AU,US", {"metavar": "CODES"}),
+    Flag(GUARDRAILS, "test_numbers_only", "refuse any recipient that is not a ClickSend test number", _SWITCH),
+    Flag(
+        GUARDRAILS,
+        "confirm_sends",
+        "ask the person before every send (MCP elicitation; `call` asks y/N on a terminal)",
+        _SWITCH,
+    ),
+    Flag(GUARDRAILS, "max_result_bytes", "cut larger results, saying so", {"type": int, "metavar": "BYTES"}),
+    Flag(
+        LEDGER,
+        "database_url",
+        "where the ledger lives: sqlite:///path, postgresql://..., or off (default: SQLite in "
+        "$XDG_STATE_HOME/clicksend-mcp; prefer the variable for a URL with a password)",
+        {"metavar": "URL"},
+    ),
+    Flag(LEDGER, "max_spend_per_day", "refuse sends beyond this spend per UTC day", {"metavar": "AMOUNT"}),
+    Flag(LEDGER, "max_spend_per_month", "refuse sends beyond this spend per UTC month", {"metavar": "AMOUNT"}),
+    Flag(
+        LEDGER,
+        "max_messages_per_recipient",
+        "e.g. 3/day, 10/week: messages one recipient may get",
+        {"metavar": "COUNT/WINDOW"},
+    ),
+    Flag(LEDGER, "quiet_hours", "e.g. 21:00-08:00 in each recipient's own time zone", {"metavar": "HH:MM-HH:MM"}),
+    Flag(
+        LEDGER,
+        "ledger_pending_timeout",
+        "seconds after which a send left pending by a dead process becomes unknown",
+        {"type": float, "metavar": "SECONDS"},
+    ),
+    Flag(
+        REPLIES,
+        "public_url",
+        "the URL ClickSend reaches this server at, for its webhooks (CLICKSEND_MCP_WEBHOOK_SECRET turns them on)",
+        {"metavar": "URL"},
+    ),
+    Flag(
+        REPLIES,
+        "sandbox_responder",
+        "sandbox: how test numbers answer: fixed:<text>, echo, script:<a>|<b>|..., or off",
+        {"metavar": "SPEC"},
+    ),
+    Flag(
+        REPLIES,
+        "sandbox_reply_delay",
+        "sandbox: seconds before a test number answers",
+        {"type": int, "metavar": "SECONDS"},
+    ),
+)
+# Which flags each command takes; with no command the server is served, so the top level takes them all.
+_COMMAND_GROUPS = {
+    "serve": (GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS, LEDGER, REPLIES),
+    "tools": (GENERAL, BACKEND, SELECTION),  # the list is what the configured backend serves
+    "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS, LEDGER, REPLIES),
+    "doctor": (GENERAL, BACKEND),
+    "ledger": (GENERAL, BACKEND, LEDGER),
+}
+
+EPILOG = """\
+credentials (environment variables only, so they never show in the process list):
+  CLICKSEND_USERNAME, CLICKSEND_API_KEY   ClickSend's API username and key (direct backend)
+  MATON_API_KEY, MATON_CONNECTION         a Maton API key, and optionally which connection (maton backend)
+  SKILLBOSS_API_KEY                       a SkillBoss API Hub key (skillboss backend)
+
+The backend is chosen automatically: direct when both ClickSend variables are set, else maton when
+MATON_API_KEY is set, else skillboss when SKILLBOSS_API_KEY is set. --backend sandbox needs no account:
+an in-process ClickSend where nothing is sent.
+Settings that exist only as environment variables (base URLs, retry wait, size limits, shutdown grace,
+cache folder) are in the README's configuration table. Check a set-up with: clicksend-mcp doctor
+"""
+
+
+def _parent(groups: Sequence[str]) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    for name in groups:
+        group = parent.add_argument_group(_GROUP_TITLES[name])
+        for flag in FLAGS:
+            if flag.group == name:
+                flag.add_to(group)
+    return parent
 
 
 def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="clicksend-mcp",
         description="An MCP server for the ClickSend REST API. With no command it serves MCP (stdio by default).",
+        epilog=EPILOG,
+        formatter_class=formatter,
+        parents=[_parent(_COMMAND_GROUPS["serve"])],
     )
     parser.add_argument("--version", action="version", version=f"clicksend-mcp {__version__}")
-    parser.add_argument(
-        "--backend", choices=["direct", "maton", "skillboss", "sandbox"], help="where calls go [CLICKSEND_BACKEND]"
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, 100),
+            epilog=EPILOG,
+            formatter_class=formatter,
+            parents=[_parent(_COMMAND_GROUPS[name])],
+        )
+
+    command("serve", "serve MCP (the default)", "Serve MCP over stdio (the default), SSE or streamable HTTP.")
+    tools = command(
+        "tools",
+        "list the tools: name, toolset, read-only or write",
+        "List the tools the selection serves (name, toolset, read-only or write), their MCP definitions, the "
+        "tool reference, or what tools/list costs.",
     )
-    parser.add_argument(
-        "--maton-connection-arg",
-        action="store_true",
-        default=None,
-        help="maton backend: every tool takes an optional maton_connection (one account per call) "
-        "[CLICKSEND_MATON_CONNECTION_ARG]",
-    )
-    parser.add_argument(
-        "--transport", choices=["stdio", "sse", "http"], help="how MCP clients connect [CLICKSEND_MCP_TRANSPORT]"
-    )
-    parser.add_argument("--host", help="address to bind for sse/http (default 127.0.0.1) [CLICKSEND_MCP_HOST]")
-    parser.add_argument("--port", type=int, help="port for sse/http (default 8000) [CLICKSEND_MCP_PORT]")
-    parser.add_argument(
-        "--auth-token",
-        help="token HTTP clients must send as a Bearer (required off loopback) [CLICKSEND_MCP_AUTH_TOKEN]",
-    )
-    parser.add_argument(
-        "--allowed-hosts", help="Host headers to accept, e.g. mcp.example.com:* [CLICKSEND_MCP_ALLOWED_HOSTS]"
-    )
-    parser.add_argument("--allowed-origins", help="Origin headers to accept [CLICKSEND_MCP_ALLOWED_ORIGINS]")
-    parser.add_argument(
-        "--retries", type=int, help="retries of reads and idempotent writes (default 2) [CLICKSEND_RETRIES]"
-    )
-    parser.add_argument("--timeout", type=float, help="seconds to wait for ClickSend (default 30) [CLICKSEND_TIMEOUT]")
-    parser.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], help="stderr log level [CLICKSEND_MCP_LOG_LEVEL]"
-    )
-    parser.add_argument(
-        "--log-format", choices=["text", "json"], help="stderr log lines as text or JSON [CLICKSEND_MCP_LOG_FORMAT]"
-    )
-    parser.add_argument("--specs-dir", help="serve the tool specs from this folder [CLICKSEND_SPECS_DIR]")
-    pick = parser.add_argument_group("what the agent sees")
-    pick.add_argument(
-        "--toolsets",
-        help="comma-separated toolsets, 'all', or 'default' (account,sms,contacts,ledger) [CLICKSEND_TOOLSETS]",
-    )
-    pick.add_argument("--tools", help="comma-separated tool names to add (alone: only these) [CLICKSEND_TOOLS]")
-    pick.add_argument("--exclude-tools", help="comma-separated tool names to hide [CLICKSEND_EXCLUDE_TOOLS]")
-    pick.add_argument(
-        "--read-only", action="store_true", default=None, help="only tools that change nothing [CLICKSEND_READ_ONLY]"
-    )
-    pick.add_argument(
-        "--discovery",
-        action="store_true",
-        default=None,
-        help="list four tools (search, describe, call, call read-only) instead of every tool [CLICKSEND_DISCOVERY]",
-    )
-    guard = parser.add_argument_group("guardrails on sends")
-    guard.add_argument(
-        "--max-recipients", type=int, help="most recipients one call may reach (default 100) [CLICKSEND_MAX_RECIPIENTS]"
-    )
-    guard.add_argument(
-        "--allowed-countries", help="only send to these ISO countries, e.g. AU,US [CLICKSEND_ALLOWED_COUNTRIES]"
-    )
-    guard.add_argument(
-        "--test-numbers-only",
-        action="store_true",
-        default=None,
-        help="refuse any recipient that is not a ClickSend test number [CLICKSEND_TEST_NUMBERS_ONLY]",
-    )
-    guard.add_argument(
-        "--confirm-sends",
-        action="store_true",
-        default=None,
-        help="ask the person (MCP elicitation) before every send [CLICKSEND_CONFIRM_SENDS]",
-    )
-    guard.add_argument(
-        "--max-result-bytes",
-        type=int,
-        help="cut larger results, saying so (default 200000) [CLICKSEND_MAX_RESULT_BYTES]",
-    )
-    limits = parser.add_argument_group("the send ledger, budgets and limits")
-    limits.add_argument(
-        "--database-url",
-        help="where the ledger lives: sqlite:///path, postgresql://..., or off "
-        "(default: SQLite in $XDG_STATE_HOME/clicksend-mcp) [CLICKSEND_MCP_DATABASE_URL]",
-    )
-    limits.add_argument(
-        "--max-spend-per-day", help="refuse sends beyond this spend per UTC day [CLICKSEND_MAX_SPEND_PER_DAY]"
-    )
-    limits.add_argument(
-        "--max-spend-per-month", help="refuse sends beyond this spend per UTC month [CLICKSEND_MAX_SPEND_PER_MONTH]"
-    )
-    limits.add_argument(
-        "--max-messages-per-recipient",
-        help="e.g. 3/day, 10/week: messages one recipient may get [CLICKSEND_MAX_MESSAGES_PER_RECIPIENT]",
-    )
-    limits.add_argument(
-        "--quiet-hours", help="e.g. 21:00-08:00 in each recipient's own time zone [CLICKSEND_QUIET_HOURS]"
-    )
-    limits.add_argument(
-        "--ledger-pending-timeout",
-        type=float,
-        help="seconds after which a send left pending by a dead process becomes unknown (default 300) "
-        "[CLICKSEND_MCP_LEDGER_PENDING_TIMEOUT]",
-    )
-    replies = parser.add_argument_group("replies and delivery receipts")
-    replies.add_argument(
-        "--public-url",
-        help="the URL ClickSend reaches this server at, for its webhooks (CLICKSEND_MCP_WEBHOOK_SECRET turns them on) "
-        "[CLICKSEND_MCP_PUBLIC_URL]",
-    )
-    replies.add_argument(
-        "--sandbox-responder",
-        help="sandbox: how test numbers answer: fixed:<text>, echo, script:<a>|<b>|..., or off "
-        "[CLICKSEND_MCP_SANDBOX_RESPONDER]",
-    )
-    replies.add_argument(
-        "--sandbox-reply-delay",
-        type=int,
-        help="sandbox: seconds before a test number answers (default 0) [CLICKSEND_MCP_SANDBOX_REPLY_DELAY]",
-    )
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="serve MCP (the default)")
-    tools = sub.add_parser("tools", help="list the tools: name, toolset, read-only or not")
     shape = tools.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
     shape.add_argument("--markdown", action="store_true", help="print the tool reference (docs/tools.md)")
     shape.add_argument("--size", action="store_true", help="bytes (and ~tokens) of tools/list for this selection")
-    call = sub.add_parser("call", help="run one tool and print its normalized result")
+    call = command(
+        "call",
+        "run one tool and print its normalized result",
+        "Run one tool through the same validation, guardrails and backend as the server, and print its result "
+        "as JSON (exit status 1 when the call failed).",
+    )
     call.add_argument("name", help="the tool name, e.g. CLICKSEND_GET_ACCOUNT")
-    call.add_argument("--args", default="{}", help="the arguments as a JSON object (default {})")
-    ledger = sub.add_parser("ledger", help="the send ledger of the configured account: spend, recent sends, limits")
+    call.add_argument("--args", default="{}", metavar="JSON", help="the arguments as a JSON object (default {})")
+    command(
+        "doctor",
+        "check the configuration and credentials with one read-only call",
+        "Check the configuration and the credentials with one read-only call (GET /account) and say in plain "
+        "words what is wrong. Exit status 0 only when that call succeeded.",
+    )
+    ledger = command(
+        "ledger",
+        "the send ledger of the configured account: spend, recent sends, limits",
+        "Show the send ledger of the configured account: budgets left, spend by day, recent sends and the limits "
+        "in force.",
+    )
     ledger.add_argument("--days", type=int, default=7, help="days of spend by day to show (default 7)")
     ledger.add_argument("--limit", type=int, default=20, help="recent sends to list (default 20)")
     ledger.add_argument("--json", action="store_true", help="print it as JSON")
@@ -246,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(ns: argparse.Namespace) -> Settings:
-    overrides: dict[str, Any] = {f: getattr(ns, f) for f in _FLAG_FIELDS if getattr(ns, f, None) is not None}
+    overrides: dict[str, Any] = {f.field: getattr(ns, f.field) for f in FLAGS if hasattr(ns, f.field)}
     return Settings(**overrides)
 
 
@@ -254,18 +279,34 @@ def _config_problem(exc: ValidationError) -> str:
     # Only field names and messages: pydantic's own text quotes the input, which can hold secrets.
     lines = []
     for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else ""
-        name = _ENV_NAMES.get(field, field) or "configuration"
+        field_name = str(err["loc"][0]) if err["loc"] else ""
+        try:
+            name = env_name(field_name)
+        except (KeyError, AssertionError):
+            name = field_name or "configuration"
         lines.append(f"  {name}: {err['msg'].removeprefix('Value error, ')}")
     return "Invalid configuration:\n" + "\n".join(lines)
 
 
-def _fail(message: str, code: int = 2) -> int:
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
     print(f"clicksend-mcp: {message}", file=sys.stderr)
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (`clicksend-mcp tools | head -1`): stop quietly. Point stdout at /dev/null so the
+        # interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     ns = _parser().parse_args(argv)
     try:
         settings = _settings(ns)
@@ -273,9 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(_config_problem(exc))
     command = ns.command or "serve"
     setup_logging(settings.log_level, Redactor(()), settings.log_format)
+    if command == "doctor":
+        from .doctor import run_doctor
+
+        return anyio.run(run_doctor, settings)
     try:
         from .assembly import build_dispatcher, load_tools, selection_of, served_tools
 
+        listener: socket.socket | None = None
         if command == "serve":
             settings.check_http_exposure()
         tools = load_tools(settings)
@@ -297,18 +343,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             shown = served_tools(settings, selection, tools) if ns.markdown else listed
             return _print_tools(shown, as_json=ns.json, as_markdown=ns.markdown)
         dispatcher = build_dispatcher(settings, tools=tools)
+        if command == "serve" and settings.transport != "stdio":
+            from .transports.serving import bind_listener
+
+            # Bind before anything starts, so a taken port is one clear line, not a traceback after start-up.
+            listener = bind_listener(settings.host, settings.port)
     except (SpecLoadError, CompileError) as exc:
         return _fail(f"refusing to start: {exc}")
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
     if command == "call":
-        return anyio.run(_call, dispatcher, ns.name, ns.args)
+        return anyio.run(_call, dispatcher, ns.name, ns.args, settings.confirm_sends)
     if command == "ledger":
         from .ledger_report import print_ledger
 
         return anyio.run(print_ledger, dispatcher, ns.days, ns.limit, ns.json)
-    return anyio.run(_serve, dispatcher, settings)
+    return anyio.run(_serve, dispatcher, settings, listener)
 
 
 def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> int:
@@ -327,6 +378,7 @@ def _print_tools(tools: dict[str, Any], *, as_json: bool, as_markdown: bool) -> 
     for t in ordered:
         kind = "read-only" if t.read_only else "write"
         print(f"{t.name:<{width}}  {t.spec.toolset:<12} {kind}")
+    sys.stdout.flush()
     print(f"{len(ordered)} tools", file=sys.stderr)
     return 0
 
@@ -349,25 +401,53 @@ def _print_size(all_tools: dict[str, Any], selected: dict[str, Any], *, discover
     return 0
 
 
-async def _call(dispatcher: Any, name: str, raw_args: str) -> int:
+async def _call(dispatcher: Any, name: str, raw_args: str, confirm_sends: bool) -> int:
     from .dispatcher import UnknownToolError
 
     try:
         arguments = json.loads(raw_args)
     except json.JSONDecodeError as exc:
+        await dispatcher.aclose()
         return _fail(f"--args is not valid JSON ({exc.msg} at position {exc.pos})")
     if not isinstance(arguments, dict):
+        await dispatcher.aclose()
         return _fail("--args must be a JSON object")
     try:
         if not await start(dispatcher):
-            return 2
-        result = await dispatcher.call(name, arguments)
-    except UnknownToolError:
-        return _fail(f"unknown tool {name!r}; list them with: clicksend-mcp tools")
+            return EXIT_USAGE
+        prepared = await dispatcher.prepare(name, arguments)
+        if confirm_sends and prepared.needs_confirmation:
+            result = await _confirm_then_execute(dispatcher, prepared)
+        else:
+            result = await dispatcher.execute(prepared)
+    except UnknownToolError as exc:
+        real = name in dispatcher.all_tools  # a real tool this selection hides: the reason says how to enable it
+        return _fail(str(exc) if real else f"{exc} List the tools with: clicksend-mcp --toolsets all tools")
     finally:
         await dispatcher.aclose()
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0 if result.get("successful") else 1
+
+
+async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any]:
+    """--confirm-sends on the command line: the elicitation's summary and a y/N question on the terminal."""
+    from .send_summary import send_summary
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return dispatcher.finish_declined(  # type: ignore[no-any-return]
+            prepared,
+            "NOT_CONFIRMED",
+            "this command asks the person to confirm every send (--confirm-sends), and there is no terminal to ask on",
+        )
+    message = await send_summary(dispatcher, prepared)
+    sys.stderr.write(f"{message}\nSend it? [y/N] ")
+    sys.stderr.flush()
+    answer = await anyio.to_thread.run_sync(sys.stdin.readline)
+    if answer.strip().lower() not in ("y", "yes"):
+        return dispatcher.finish_declined(  # type: ignore[no-any-return]
+            prepared, "NOT_CONFIRMED", "the person declined this send"
+        )
+    return await dispatcher.execute(prepared)  # type: ignore[no-any-return]
 
 
 async def start(dispatcher: Any) -> bool:
@@ -382,7 +462,7 @@ async def start(dispatcher: Any) -> bool:
     return True
 
 
-async def _serve(dispatcher: Any, settings: Settings) -> int:
+async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | None) -> int:
     from .app import build_server
     from .selection import split_names
     from .transports.asgi import HttpOptions, http_app, sse_app
@@ -391,7 +471,9 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
 
     if not await start(dispatcher):
         await dispatcher.aclose()
-        return 2
+        if listener is not None:
+            listener.close()
+        return EXIT_USAGE
     server = build_server(dispatcher, discovery=settings.discovery)
     log.info(
         "clicksend-mcp %s: %d tools%s, backend=%s, transport=%s",
@@ -402,7 +484,7 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         settings.transport,
     )
     async with closing(dispatcher):
-        if settings.transport == "stdio":
+        if settings.transport == "stdio" or listener is None:
             await run_stdio(server)
             return 0
         options = HttpOptions(
@@ -416,16 +498,23 @@ async def _serve(dispatcher: Any, settings: Settings) -> int:
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
-        log.info("listening on http://%s:%d%s", settings.host, settings.port, endpoint)
+        port = listener.getsockname()[1]
+        shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        log.info("listening on http://%s:%d%s", shown_host, port, endpoint)
         serve = ServeOptions(
-            host=settings.host, port=settings.port, log_level=settings.log_level, shutdown_grace=settings.shutdown_grace
+            host=settings.host,
+            port=port,
+            log_level=settings.log_level,
+            shutdown_grace=settings.shutdown_grace,
+            listener=listener,
         )
         async with anyio.create_task_group() as tasks:
             if options.conversations is not None and options.webhook_secret and dispatcher.backend.is_sandbox:
+                # The sandbox's test numbers answer through this server's own webhook endpoints.
+                from .sandbox.responder import state_of
                 from .transports.webhooks import push_sandbox_events
 
-                # The sandbox's test numbers answer through this server's own webhook endpoints.
-                state = dispatcher.backend.http.asgi_app.state.sandbox
+                state = state_of(dispatcher.backend.http.asgi_app)
                 tasks.start_soon(push_sandbox_events, state, app, options.webhook_secret)
             if dispatcher.conversations is not None:
                 how = "webhooks at /webhooks/clicksend/<secret>/" if options.conversations else "polled from ClickSend"

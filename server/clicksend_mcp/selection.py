@@ -59,8 +59,15 @@ class Selection:
         known_sets = sorted({t.spec.toolset for t in tools.values()})
         unknown_sets = sorted(set(self.toolsets or ()) - {*known_sets, DEFAULT, ALIASES})
         if unknown_sets:
+            choices = [*known_sets, ALL, DEFAULT, ALIASES]
+            named = [
+                f"{name} (did you mean {', '.join(close)}?)"
+                if (close := difflib.get_close_matches(name.strip().lower(), choices, n=3, cutoff=0.6))
+                else name
+                for name in unknown_sets
+            ]
             raise ConfigError(
-                f"unknown toolset(s) {', '.join(unknown_sets)}; valid toolsets: {', '.join(known_sets)}, "
+                f"unknown toolset(s) {', '.join(named)}; valid toolsets: {', '.join(known_sets)}, "
                 f"'{ALL}', '{DEFAULT}' (the everyday tools; see the README) and '{ALIASES}' (second names of tools)"
             )
         unknown = sorted((set(self.tools) | set(self.exclude)) - set(tools))

@@ -28,6 +28,15 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def env_name(field: str) -> str:
+    """The environment variable of a settings field (the last of its aliases), e.g. "port" -> CLICKSEND_MCP_PORT."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    name = alias.choices[-1]
+    assert isinstance(name, str)
+    return name
+
+
 class Settings(BaseSettings):
     """Every setting has an environment variable; the command line overrides it (see cli.py)."""
 
@@ -96,6 +105,8 @@ class Settings(BaseSettings):
         default="text", validation_alias=_env("log_format", "CLICKSEND_MCP_LOG_FORMAT")
     )
     specs_dir: str | None = Field(default=None, validation_alias=_env("specs_dir", "CLICKSEND_SPECS_DIR"))
+    # The sandbox's state in a JSON file, kept between runs (unset: in memory, gone when the process ends).
+    sandbox_state: str | None = Field(default=None, validation_alias=_env("sandbox_state", "CLICKSEND_SANDBOX_STATE"))
     # What the agent sees.
     toolsets: str | None = Field(default=None, validation_alias=_env("toolsets", "CLICKSEND_TOOLSETS"))
     tools: str | None = Field(default=None, validation_alias=_env("tools", "CLICKSEND_TOOLS"))
@@ -262,6 +273,7 @@ class Settings(BaseSettings):
         "database_url",
         "ledger_key",
         "webhook_secret",
+        "sandbox_state",
         mode="before",
     )
     @classmethod

@@ -34,6 +34,21 @@ class Collection:
         self._next_id = first_id
         self._items: dict[Key, Record] = {}
 
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def keyed(self) -> dict[Key, Record]:
+        """The records by key, in insertion order (for saving the state)."""
+        return self._items
+
+    @classmethod
+    def restored(cls, settings: dict[str, Any], items: dict[Key, Record]) -> Collection:
+        """A collection saved as `{"id_field", "label", "uuid_ids", "next_id"}` plus its keyed records."""
+        found = cls(settings["id_field"], settings["label"], settings["next_id"], uuid_ids=bool(settings["uuid_ids"]))
+        found._items = dict(items)
+        return found
+
     def __len__(self) -> int:
         return len(self._items)
 

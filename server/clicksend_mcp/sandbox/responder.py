@@ -7,8 +7,10 @@ server's own webhook when the HTTP transport receives webhooks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from .channels import Channel, Record
 from .reference import TEST_NUMBERS
@@ -17,6 +19,9 @@ if TYPE_CHECKING:
     from .state import SandboxState
 
 AUTO_REPLY_BODY = "Sandbox auto-reply to your message"
+# Per state, beside it rather than in it: the state file keeps data (pending replies), not configuration or callbacks.
+_RESPONDERS: WeakKeyDictionary[Any, Responder] = WeakKeyDictionary()
+_LISTENERS: WeakKeyDictionary[Any, Callable[[str, Record], None]] = WeakKeyDictionary()
 MODES = ("fixed", "echo", "script", "off")
 
 
@@ -71,10 +76,11 @@ def schedule_reply(state: SandboxState, channel: Channel, record: Record, now: i
     """A test number answers a delivered message (when the channel does), after the responder's delay."""
     if not channel.auto_reply or record.get("to") not in TEST_NUMBERS:
         return
-    text = state.responder.answer(str(record["to"]), record.get("body"))
+    responder = responder_of(state)
+    text = responder.answer(str(record["to"]), record.get("body"))
     if text is None:
         return
-    due = now + state.responder.delay
+    due = now + responder.delay
     reply: Record = {
         "timestamp_send": due,
         "timestamp": due,
@@ -94,19 +100,43 @@ def schedule_reply(state: SandboxState, channel: Channel, record: Record, now: i
 
 def release_replies(state: SandboxState, now: int) -> None:
     """Replies whose time has come join the inbound list (and are offered to the pusher)."""
-    due = [p for p in state.pending_replies if p[0] <= now]
+    due = [p for p in state.pending_replies if int(p[0]) <= now]
     if not due:
         return
-    state.pending_replies = [p for p in state.pending_replies if p[0] > now]
+    state.pending_replies = [p for p in state.pending_replies if int(p[0]) > now]
     for _, channel, reply in due:
         state.inbound[channel].append(reply)
         announce(state, f"{channel}-inbound", reply)
 
 
+def state_of(app: Any) -> SandboxState:
+    """The state of a sandbox app (create_sandbox_app's, or the state-file wrapper's)."""
+    state = app.state
+    return state if not hasattr(state, "sandbox") else state.sandbox  # type: ignore[no-any-return]
+
+
+def responder_of(state: SandboxState) -> Responder:
+    """Who answers this sandbox's test numbers (the fixed default unless set)."""
+    return _RESPONDERS.setdefault(state, Responder())
+
+
+def set_responder(state: SandboxState, responder: Responder) -> None:
+    _RESPONDERS[state] = responder
+
+
+def set_listener(state: SandboxState, listener: Callable[[str, Record], None] | None) -> None:
+    """Who hears of each receipt or reply as it appears (the webhook pusher); None: nobody."""
+    if listener is None:
+        _LISTENERS.pop(state, None)
+    else:
+        _LISTENERS[state] = listener
+
+
 def announce(state: SandboxState, kind: str, record: Record) -> None:
-    if state.on_event is not None:
-        state.on_event(kind, record)
+    listener = _LISTENERS.get(state)
+    if listener is not None:
+        listener(kind, record)
 
 
 def next_due(state: SandboxState) -> int | None:
-    return min((p[0] for p in state.pending_replies), default=None)
+    return min((int(p[0]) for p in state.pending_replies), default=None)

@@ -7,13 +7,11 @@ import string
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .catalog import GLOBAL_SENDING_IDS
 from .collection import Collection, Record
-from .responder import Responder
 
 
 @dataclass(frozen=True)
@@ -183,11 +181,8 @@ class SandboxState:
         self.inbound: defaultdict[str, list[Record]] = defaultdict(list)
         # "<channel>:receipts" / "<channel>:inbound" -> message ids marked read (hidden from the list endpoints)
         self.read: defaultdict[str, set[str]] = defaultdict(set)
-        # The test numbers' answers (responder.py): who answers what, the replies not yet due, and who hears of
-        # each receipt or reply as it appears (the webhook pusher).
-        self.responder = Responder()
+        # The test numbers' answers not yet due (responder.py says who answers, and what).
         self.pending_replies: list[tuple[int, str, Record]] = []
-        self.on_event: Callable[[str, Record], None] | None = None
         self.reseller: Record = reseller_settings()
         self.credit_card: Record = {
             "display_number": "XXXX-XXXX-XXXX-4242",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import anyio
 
 from ..dispatcher import Dispatcher
+from ..settings import ConfigError
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -21,6 +24,34 @@ class ServeOptions:
     port: int
     log_level: str = "info"
     shutdown_grace: float = 30.0
+    listener: socket.socket | None = None  # bound by bind_listener; uvicorn binds host:port itself when None
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A bound, listening socket for uvicorn, or ConfigError naming the address and what to do.
+
+    Binding before anything starts makes a taken port one clear line, not uvicorn's traceback after start-up."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise ConfigError(f"cannot listen on {host}: no such address; set another with --host") from None
+    sock = socket.socket(family, kind, proto)
+    # Like uvicorn: a port left in TIME_WAIT by a previous run can be reused, one that is listening cannot.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"{where} is already in use; choose another port with --port") from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"not allowed to listen on {where}; choose a port above 1023 with --port") from None
+        raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    return sock
 
 
 async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) -> None:
@@ -36,11 +67,23 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
         lifespan="on",
         timeout_graceful_shutdown=int(options.shutdown_grace),
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if sockets and self.started:
+                # uvicorn announces only the sockets it bound itself; say the same for the one bound beforehand.
+                host, port = sockets[0].getsockname()[:2]
+                shown = f"[{host}]" if ":" in host else host
+                logging.getLogger("uvicorn.error").info(
+                    "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port
+                )
+
+    server = Server(config)
     hold_streams_on_shutdown()
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, dispatcher, lambda: server.should_exit, options.shutdown_grace)
-        await server.serve()
+        await server.serve(sockets=[options.listener] if options.listener is not None else None)
         tg.cancel_scope.cancel()
 
 

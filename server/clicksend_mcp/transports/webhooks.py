@@ -138,7 +138,7 @@ async def push_sandbox_events(state: Any, app: Any, secret: str, *, clock: Calla
     """Sandbox only, until cancelled: each receipt and reply the sandbox's test numbers produce is posted to this
     server's own webhook endpoints (JSON, as a rule with webhook_type json posts it), as ClickSend's rules would."""
     from ..http import ClickSendHttp
-    from ..sandbox.responder import next_due, release_replies
+    from ..sandbox.responder import next_due, release_replies, set_listener
 
     sender, events = anyio.create_memory_object_stream[tuple[str, dict[str, Any]]](max_buffer_size=10_000)
 
@@ -151,7 +151,7 @@ async def push_sandbox_events(state: Any, app: Any, secret: str, *, clock: Calla
         except anyio.WouldBlock:
             log.warning("sandbox: too many events waiting to be pushed; dropped a %s event", kind)
 
-    state.on_event = offer
+    set_listener(state, offer)
     http = ClickSendHttp("http://webhooks.sandbox.invalid", asgi_app=app, service="the webhook endpoint")
     try:
         while True:
@@ -165,7 +165,7 @@ async def push_sandbox_events(state: Any, app: Any, secret: str, *, clock: Calla
             else:
                 release_replies(state, int(clock()))  # announces them: the next turns of the loop post them
     finally:
-        state.on_event = None
+        set_listener(state, None)
         await http.aclose()
 
 
