@@ -23,7 +23,8 @@ def console_script() -> str:
 def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """PATH, HOME, the tests' spec cache and ledger, and what the test adds: none of the developer's settings."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    for name in ("CLICKSEND_MCP_CACHE_DIR", "CLICKSEND_MCP_DATABASE_URL"):  # the session's private cache and ledger
+    # The session's private spec cache and send ledger (conftest.py), never the developer's.
+    for name in ("CLICKSEND_MCP_CACHE_DIR", "CLICKSEND_MCP_DATABASE_URL"):
         if name in os.environ:
             env[name] = os.environ[name]
     return {**env, **(extra or {})}

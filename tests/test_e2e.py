@@ -5,7 +5,6 @@ The server runs as its own process; ClickSend is the fake on 127.0.0.1, so every
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -36,14 +35,8 @@ HISTORY = "CLICKSEND_GET_SMS_HISTORY"
 TIMEOUT = 60
 
 
-def process_env() -> dict[str, str]:
-    """What every spawned server inherits (console.base_env): never the developer's settings or ledger."""
-    return base_env()
-
-
 def direct_env(base_url: str) -> dict[str, str]:
     return {
-        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],
         "CLICKSEND_BACKEND": "direct",
         "CLICKSEND_BASE_URL": base_url,
         "CLICKSEND_USERNAME": USERNAME,
@@ -64,7 +57,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", transport, "--port", str(port)],
-        env={**process_env(), **env},
+        env=base_env(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -92,7 +85,7 @@ async def served(transport: str, env: dict[str, str], keep_process: bool = False
 
 
 def stdio_params(env: dict[str, str], *args: str) -> StdioServerParameters:
-    return StdioServerParameters(command=console_script(), args=list(args), env=env)
+    return StdioServerParameters(command=console_script(), args=list(args), env=base_env(env))
 
 
 async def send_then_read_history(client: Client, fake: FakeClickSend | None) -> None:

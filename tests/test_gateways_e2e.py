@@ -14,9 +14,10 @@ import anyio
 import pytest
 from mcp import Client
 
+from console import base_env
 from fake_clicksend import TEST_NUMBER, LoopbackServer, free_port
 from fake_gateways import CONNECTION_A, CONNECTION_B, MATON_KEY, SKILLBOSS_KEY, TEMPLATE_ID, FakeMaton, FakeSkillBoss
-from test_e2e import TIMEOUT, console_script, process_env, run_cli
+from test_e2e import TIMEOUT, console_script, run_cli
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -29,7 +30,7 @@ async def serving(env: dict[str, str], log: list[bytes]) -> AsyncIterator[str]:
     port = free_port()
     process = await anyio.open_process(
         [console_script(), "--transport", "http", "--port", str(port), "--log-level", "debug"],
-        env={**process_env(), **env},
+        env=base_env(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -41,7 +41,7 @@ def ledger_env(base_url: str, database_url: str, **extra: str) -> dict[str, str]
         **direct_env(base_url),
         "CLICKSEND_MCP_DATABASE_URL": database_url,
         "CLICKSEND_MCP_LEDGER_KEY": LEDGER_KEY,
-        "CLICKSEND_TOOLSETS": "default,ledger",  # the ledger's tools are not among the default ones
+        "CLICKSEND_TOOLSETS": "default,ledger",
         **extra,
     }
 

@@ -140,8 +140,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag(
         LEDGER,
         "database_url",
-        "where the ledger lives: sqlite:///path, postgresql://..., or off (default: SQLite in "
-        "$XDG_STATE_HOME/clicksend-mcp; prefer the variable for a URL with a password)",
+        "where the send ledger lives: sqlite:///path, postgresql://... or off (default: SQLite in the state "
+        "directory; prefer the variable for a URL with a password)",
         {"metavar": "URL"},
     ),
     Flag(LEDGER, "max_spend_per_day", "refuse sends beyond this spend per UTC day", {"metavar": "AMOUNT"}),
@@ -149,10 +149,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag(
         LEDGER,
         "max_messages_per_recipient",
-        "e.g. 3/day, 10/week: messages one recipient may get",
+        "most messages one recipient may get, e.g. 3/day or 10/week",
         {"metavar": "COUNT/WINDOW"},
     ),
-    Flag(LEDGER, "quiet_hours", "e.g. 21:00-08:00 in each recipient's own time zone", {"metavar": "HH:MM-HH:MM"}),
+    Flag(LEDGER, "quiet_hours", "e.g. 21:00-08:00, in each recipient's own time zone", {"metavar": "HH:MM-HH:MM"}),
     Flag(
         LEDGER,
         "ledger_pending_timeout",
@@ -260,12 +260,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ledger = command(
         "ledger",
-        "the send ledger of the configured account: spend, recent sends, limits",
-        "Show the send ledger of the configured account: budgets left, spend by day, recent sends and the limits "
-        "in force.",
+        "the send ledger: spend, budgets left, recent sends, limits",
+        "Show the send ledger of the configured account: what is left of the budgets and when they reset, spend "
+        "by day, recent sends with their outcome, cost, tag and message ids, and the limits in force.",
     )
-    ledger.add_argument("--days", type=int, default=7, help="days of spend by day to show (default 7)")
-    ledger.add_argument("--limit", type=int, default=20, help="recent sends to list (default 20)")
+    ledger.add_argument("--days", type=int, default=7, metavar="N", help="days of spend by day to show (default 7)")
+    ledger.add_argument("--limit", type=int, default=20, metavar="N", help="recent sends to list (default 20)")
     ledger.add_argument("--json", action="store_true", help="print it as JSON")
     return parser
 
@@ -353,12 +353,12 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
-    if command == "call":
-        return anyio.run(_call, dispatcher, ns.name, ns.args, settings.confirm_sends)
     if command == "ledger":
         from .ledger_report import print_ledger
 
         return anyio.run(print_ledger, dispatcher, ns.days, ns.limit, ns.json)
+    if command == "call":
+        return anyio.run(_call, dispatcher, ns.name, ns.args, settings.confirm_sends)
     return anyio.run(_serve, dispatcher, settings, listener)
 
 
@@ -456,7 +456,8 @@ async def start(dispatcher: Any) -> bool:
         await dispatcher.start()
     except Exception as exc:
         label = dispatcher.ledger.store.label if dispatcher.ledger else "?"
-        detail = dispatcher.redactor.text(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        text = str(exc).strip()
+        detail = dispatcher.redactor.text(text.splitlines()[0]) if text else ""
         _fail(f"cannot open the send ledger ({label}): {type(exc).__name__}{': ' + detail if detail else ''}")
         return False
     return True
@@ -510,10 +511,10 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
         )
         async with anyio.create_task_group() as tasks:
             if options.conversations is not None and options.webhook_secret and dispatcher.backend.is_sandbox:
-                # The sandbox's test numbers answer through this server's own webhook endpoints.
                 from .sandbox.responder import state_of
                 from .transports.webhooks import push_sandbox_events
 
+                # The sandbox's test numbers answer through this server's own webhook endpoints.
                 state = state_of(dispatcher.backend.http.asgi_app)
                 tasks.start_soon(push_sandbox_events, state, app, options.webhook_secret)
             if dispatcher.conversations is not None:
