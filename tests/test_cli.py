@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from clicksend_mcp.cli import FLAGS
+from clicksend_mcp.loader import spec_files
 from console import TIMEOUT, base_env, console_script, run_cli
 from fake_clicksend import API_KEY, TEST_NUMBER, USERNAME, FakeClickSend, LoopbackServer
 
@@ -38,7 +39,7 @@ def test_flags_work_after_the_tools_subcommand() -> None:
     after = run_cli("tools", "--toolsets", "all")
     before = run_cli("--toolsets", "all", "tools")
     assert after.returncode == 0, after.stderr
-    every = len(list((Path(__file__).resolve().parents[1] / "tool_specs").rglob("*.yaml")))
+    every = len(spec_files(Path(__file__).resolve().parents[1] / "tool_specs"))
     assert len(rows(after.stdout)) == every  # no backend configured: every tool
     assert after.stdout == before.stdout
 
@@ -287,7 +288,7 @@ def test_confirm_sends_on_a_terminal_shows_the_summary_and_sends_only_on_yes(
     summary = shown[shown.index("Confirm:") :]
     assert summary.splitlines() == [
         "Confirm: Send SMS Messages (sms) through ClickSend.",
-        f"To: {TEST_NUMBER}",
+        f"To: {TEST_NUMBER} (1 recipient)",
         "From: Sandbox",
         "Message: confirm on a terminal",
         "Quoted cost: 0.077 AUD",

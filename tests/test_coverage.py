@@ -9,12 +9,13 @@ import yaml
 
 from clicksend_mcp.assembly import build_dispatcher
 from clicksend_mcp.compiler import CompiledTool
+from clicksend_mcp.loader import spec_files
 from clicksend_mcp.request_builder import encode_segment
 from clicksend_mcp.tool_reference import render_markdown
 from conftest import direct_settings
 from fake_clicksend import FakeClickSend
 from reference_data import reference
-from schema_values import minimal_arguments
+from schema_values import minimal_arguments, sample
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "tools.md"
 
@@ -64,9 +65,7 @@ def test_every_send_tool_points_to_its_cost(tools: dict[str, CompiledTool]) -> N
 # Every tool ClickSend's API answers (the Maton-control and SkillBoss tools have their own tests: test_gateways.py).
 ALL_TOOL_NAMES = sorted(
     spec["name"]
-    for spec in (
-        yaml.safe_load(p.read_text()) for p in (Path(__file__).resolve().parents[1] / "tool_specs").rglob("*.yaml")
-    )
+    for spec in (yaml.safe_load(p.read_text()) for p in spec_files(Path(__file__).resolve().parents[1] / "tool_specs"))
     if spec.get("api", "clicksend") == "clicksend" and "http" in spec  # local tools: tests/test_ledger.py
 )
 
@@ -80,6 +79,10 @@ async def test_each_tool_sends_its_request_where_the_reference_maps_it(
     fake = FakeClickSend()
     dispatcher = build_dispatcher(direct_settings(), tools=tools, asgi_app=fake)
     arguments = minimal_arguments(tool.input_schema, prefer=frozenset({"to"}) if tool.sends else frozenset())
+    if tool.guard is not None and tool.guard.recipients:
+        first = tool.guard.recipients[0][0][0][0]
+        if first not in arguments:  # recipient fields that are each optional, one of them needed (forgot username)
+            arguments[first] = sample(tool.input_schema["properties"][first], first)
     try:
         if "list_id" in arguments and tool.sends:
             # A list send is checked against --max-recipients by the list's size: give it a real list.

@@ -25,6 +25,13 @@ from test_e2e import direct_env, served
 pytestmark = pytest.mark.anyio
 
 TOKEN = "access-token-0123456789abcdef"
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
 SEND = "CLICKSEND_CREATE_SMS_SEND"
 
 
@@ -229,6 +236,43 @@ async def test_a_foreign_host_header_is_refused(fake_on_loopback: Any) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("transport", ["http", "sse"])
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Host": "127.0.0.1:evil.com"}, 421),
+        ({"Host": "localhost:1.evil.com"}, 421),
+        ({"Host": "127.0.0.1.evil.com:80"}, 421),
+        ({"Host": "127.0.0.1:99999"}, 421),
+        ({"Origin": "http://localhost:1.evil.com"}, 403),
+        ({"Origin": "http://127.0.0.1:80@evil.com"}, 403),
+        ({"Origin": "http://localhost.evil.com:80"}, 403),
+        ({"Origin": "https://localhost:8000"}, 403),
+        ({"Origin": "http://localhost:8000/x"}, 403),
+    ],
+)
+async def test_a_host_or_origin_that_only_starts_like_an_allowed_one_is_refused(
+    fake_on_loopback: Any, transport: str, headers: dict[str, str], status: int
+) -> None:
+    fake, server = fake_on_loopback
+    async with served(transport, direct_env(server.base_url)) as base, httpx2.AsyncClient(timeout=10) as http:
+        path = "/mcp" if transport == "http" else "/messages/?session_id=0"
+        hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        response = await http.post(f"{base}{path}", json=hello, headers={**MCP_HEADERS, **headers})
+        assert response.status_code == status, response.text
+        if transport == "sse":
+            assert (await http.get(f"{base}/sse", headers=headers)).status_code == status
+        # The exact loopback host and origin still work; /healthz answers whatever the Host.
+        port = base.rsplit(":", 1)[1]
+        good = {"Host": f"localhost:{port}", "Origin": f"http://127.0.0.1:{port}"}
+        if transport == "http":
+            ok = await http.post(f"{base}/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **good})
+            assert ok.status_code == 200, ok.text
+        assert (await http.get(f"{base}/healthz", headers=headers)).status_code == 200
+    assert fake.requests == []
+
+
+@pytest.mark.e2e
 async def test_an_oversized_body_is_refused(fake_on_loopback: Any) -> None:
     fake, server = fake_on_loopback
     env = {**direct_env(server.base_url), "CLICKSEND_MCP_MAX_BODY_BYTES": "4096"}
@@ -242,17 +286,8 @@ async def test_an_oversized_body_is_refused(fake_on_loopback: Any) -> None:
     assert fake.requests == []
 
 
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-
-
 async def _initialize(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
-    hello = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-    }
-    response = await http.post(url, json=hello, headers=MCP_HEADERS)
+    response = await http.post(url, json=INITIALIZE, headers=MCP_HEADERS)
     headers = {
         **MCP_HEADERS,
         "Mcp-Session-Id": response.headers["mcp-session-id"],
@@ -260,6 +295,62 @@ async def _initialize(http: httpx2.AsyncClient, url: str) -> dict[str, str]:
     }
     await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
     return headers
+
+
+def _from(address: str) -> httpx2.AsyncClient:
+    """A client whose connections come from `address` (any 127.x address is this machine's loopback)."""
+    return httpx2.AsyncClient(transport=httpx2.AsyncHTTPTransport(local_address=address), timeout=10)
+
+
+@pytest.mark.e2e
+async def test_abandoned_sessions_of_one_client_lock_out_neither_others_nor_itself_for_long(
+    fake_on_loopback: Any,
+) -> None:
+    _, server = fake_on_loopback
+    env = {
+        **direct_env(server.base_url),
+        "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT": "3",
+        "CLICKSEND_MCP_SESSION_IDLE_TIMEOUT": "2",
+    }
+    async with served("http", env) as base, _from("127.0.0.2") as greedy, _from("127.0.0.1") as other:
+        url = f"{base}/mcp"
+        with anyio.fail_after(60):
+            for _ in range(3):  # opened and abandoned
+                opened = await greedy.post(url, json=INITIALIZE, headers=MCP_HEADERS)
+                assert opened.status_code == 200 and opened.headers["mcp-session-id"]
+            refused = await greedy.post(url, json=INITIALIZE, headers=MCP_HEADERS)
+            assert refused.status_code == 429
+            assert refused.headers["retry-after"] == "2"
+            error = refused.json()["error"]
+            assert (
+                "Too many open sessions from this client (3" in error["message"]
+                and "expire after 2 s" in error["message"]
+            )
+            # Another client is not locked out...
+            headers = await _initialize(other, url)
+            listed = await other.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=headers)
+            assert listed.status_code == 200 and "CLICKSEND_GET_ACCOUNT" in listed.text
+            # ...and the greedy one gets room again once its abandoned sessions have expired.
+            while (await greedy.post(url, json=INITIALIZE, headers=MCP_HEADERS)).status_code != 200:
+                await anyio.sleep(0.25)
+
+
+@pytest.mark.e2e
+async def test_a_client_at_its_sse_stream_cap_is_told_so(fake_on_loopback: Any) -> None:
+    _, server = fake_on_loopback
+    env = {**direct_env(server.base_url), "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT": "2"}
+    async with served("sse", env) as base, httpx2.AsyncClient(timeout=10) as http:
+        with anyio.fail_after(60):
+            async with http.stream("GET", f"{base}/sse") as one, http.stream("GET", f"{base}/sse") as two:
+                assert one.status_code == two.status_code == 200
+                refused = await http.get(f"{base}/sse")
+                assert refused.status_code == 429 and "SSE streams" in refused.json()["error"]["message"]
+            # Closing the streams frees the places.
+            while True:
+                async with http.stream("GET", f"{base}/sse") as again:
+                    if again.status_code == 200:
+                        break
+                await anyio.sleep(0.1)
 
 
 @pytest.mark.e2e

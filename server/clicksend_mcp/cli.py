@@ -113,6 +113,21 @@ FLAGS: tuple[Flag, ...] = (
         {"metavar": "ORIGINS"},
     ),
     Flag(
+        SERVING,
+        "header_timeout",
+        "seconds a connection may take to send a request head",
+        {"type": float, "metavar": "SECONDS"},
+    ),
+    Flag(SERVING, "max_connections", "open HTTP connections", {"type": int, "metavar": "N"}),
+    Flag(
+        SERVING,
+        "session_idle_timeout",
+        "seconds before an idle HTTP session is closed",
+        {"type": float, "metavar": "SECONDS"},
+    ),
+    Flag(SERVING, "max_sessions", "open HTTP sessions in all", {"type": int, "metavar": "N"}),
+    Flag(SERVING, "max_sessions_per_client", "open sessions per client address", {"type": int, "metavar": "N"}),
+    Flag(
         SELECTION,
         "toolsets",
         "comma-separated toolsets, 'all', 'default' (the everyday tools) or 'aliases' (second names of tools)",
@@ -324,6 +339,11 @@ def _main(argv: Sequence[str] | None) -> int:
         listener: socket.socket | None = None
         if command == "serve":
             settings.check_http_exposure()
+            if settings.transport != "stdio":
+                from .selection import split_names
+                from .transports.access import host_rules
+
+                host_rules(settings.host, split_names(settings.allowed_hosts), split_names(settings.allowed_origins))
         tools = load_tools(settings)
         if command == "tools":
             from .presentation import served as as_served
@@ -486,7 +506,7 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
     )
     async with closing(dispatcher):
         if settings.transport == "stdio" or listener is None:
-            await run_stdio(server)
+            await run_stdio(server, dispatcher, settings.shutdown_grace)
             return 0
         options = HttpOptions(
             host=settings.host,
@@ -496,6 +516,9 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
             max_body_bytes=settings.max_body_bytes,
             conversations=dispatcher.conversations if settings.receives_webhooks else None,
             webhook_secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+            session_idle_timeout=settings.session_idle_timeout,
+            max_sessions=settings.max_sessions,
+            max_sessions_per_client=settings.max_sessions_per_client,
         )
         app = sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
         endpoint = "/sse" if settings.transport == "sse" else "/mcp"
@@ -507,6 +530,8 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
             port=port,
             log_level=settings.log_level,
             shutdown_grace=settings.shutdown_grace,
+            header_timeout=settings.header_timeout,
+            max_connections=settings.max_connections,
             listener=listener,
         )
         async with anyio.create_task_group() as tasks:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 DRY_RUN_PARAM: dict[str, Any] = {
     "type": "boolean",
     "default": False,
-    "description": "true: send nothing; return the request and ClickSend's quote.",
+    "description": "true: send and spend nothing; return the request and its quote.",
 }
 ALL_PAGES_PARAM: dict[str, Any] = {
     "type": "boolean",
@@ -120,6 +120,8 @@ class CompiledGuard:
     tag: Path | None
     price_tool: str | None
     history_tool: str | None
+    kind: str = "send"  # send: reaches people; spend: costs money, no recipients
+    cost: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
             properties[name]["description"] += EXCLUSIVE_NOTE
             properties[name + INCLUSIVE_SUFFIX] = {**DATE_BEFORE_INCLUSIVE_PARAM}
             times += (TimeField(((name + INCLUSIVE_SUFFIX, False),), inclusive_of=name),)
-    if spec.sends is not None:
+    if spec.guard is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
         properties["idempotency_key"] = dict(IDEMPOTENCY_KEY_PARAM)
     elif spec.local is not None and spec.confirm is not None:
@@ -315,7 +317,9 @@ def _compile_guard(spec: ToolSpec, input_schema: dict[str, Any]) -> CompiledGuar
     tag = parse_path(spec.guard.tag) if spec.guard.tag else None
     if tag is not None and _schema_at(input_schema, tag) is None:
         raise CompileError(f"{spec.name}: guard.tag path {spec.guard.tag!r} is not in the input schema")
-    return CompiledGuard(tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool)
+    return CompiledGuard(
+        tuple(recipients), tag, spec.guard.price_tool, spec.guard.history_tool, spec.guard.kind, spec.guard.cost
+    )
 
 
 def with_param(tool: CompiledTool, param: ParamSpec) -> CompiledTool:

@@ -100,7 +100,8 @@ class Confirmation:
     ) -> types.CallToolResult:
         if action == "accept" and isinstance(content, dict) and content.get("confirm") is True:
             return call_result(await self.dispatcher.execute(prepared, progress))
-        why = "the person cancelled the confirmation" if action == "cancel" else "the person declined this send"
+        what = "send" if prepared.tool.sends else "call"
+        why = "the person cancelled the confirmation" if action == "cancel" else f"the person declined this {what}"
         return call_result(self._refuse(prepared, why))
 
     def _refuse(self, prepared: PreparedCall, why: str) -> dict[str, Any]:

@@ -111,6 +111,8 @@ class Dispatcher:
         self.conversations: Conversations | None = None  # replies and receipts (assembly sets it with the ledger)
         self._in_flight = 0
         self._idle: anyio.Event | None = None
+        self._abandoned = False
+        self._waiting: set[anyio.CancelScope] = set()  # one per request now waiting on ClickSend
 
     @property
     def in_flight(self) -> int:
@@ -121,6 +123,13 @@ class Dispatcher:
         if self._in_flight:
             self._idle = self._idle or anyio.Event()
             await self._idle.wait()
+
+    def abandon(self) -> None:
+        """Shutting down and out of time: stop waiting on ClickSend. Every waiting call answers at once (a send with
+        OUTCOME_UNKNOWN and its tag, since it may have been accepted); a later call sends nothing."""
+        self._abandoned = True
+        for scope in list(self._waiting):
+            scope.cancel()
 
     def get(self, name: str) -> CompiledTool:
         tool = self.callable.get(name)
@@ -411,15 +420,25 @@ class Dispatcher:
         prepared: PreparedCall | None = None,
     ) -> dict[str, Any]:
         assert request is not None
-        # Reads and idempotent writes are retried on transient failures; a send only if it provably never left.
-        idempotent = tool.spec.annotations.idempotent and tool.spec.sends is None
+        # Reads and idempotent writes are retried on transient failures; a send or a spend only if it provably never
+        # left (a repeated campaign update could move its send time, a repeated purchase charges twice).
+        idempotent = tool.spec.annotations.idempotent and tool.guard is None
         lookup = (
             results.SendLookup(tool.guard.history_tool if tool.guard else None, send.tag) if send is not None else None
         )
         try:
-            response = await send_with_retries(
-                lambda: self.backend.send(tool.spec.api, request), idempotent=idempotent, policy=self.retry
-            )
+            if self._abandoned:
+                raise TransportFailure("network", False, "the server is shutting down and sent nothing")
+            with anyio.CancelScope() as waiting:
+                self._waiting.add(waiting)
+                try:
+                    response = await send_with_retries(
+                        lambda: self.backend.send(tool.spec.api, request), idempotent=idempotent, policy=self.retry
+                    )
+                finally:
+                    self._waiting.discard(waiting)
+            if waiting.cancelled_caught:
+                raise TransportFailure("network", True, "the server shut down before ClickSend answered")
         except TransportFailure as failure:
             if lookup is not None:
                 return results.send_failure(failure, lookup)
@@ -491,6 +510,9 @@ class Dispatcher:
             "request": prepared.request.describe(),
             "recipients": [r.value for r in prepared.send.recipients] if prepared.send else [],
         }
+        guard = prepared.tool.guard
+        if guard is not None and guard.cost:
+            data["cost"] = guard.cost
         quoted = await self.quote(prepared) if prepared.send else None
         if quoted is not None:
             data["quote"] = quoted["data"] if quoted["successful"] else None

@@ -106,6 +106,8 @@ def check_send(
     guard = tool.guard
     assert guard is not None
     args = copy.deepcopy(arguments)
+    if guard.kind == "spend":
+        return CheckedSend(args, [])  # no recipients: what is guarded is the charge (dry run, confirmation)
     recipients: list[Recipient] = []
     list_ids: list[str] = []
     for path, kind in guard.recipients:
@@ -141,6 +143,8 @@ def check_send(
             elif kind == "list":
                 list_ids.append(str(value))
                 recipients.append(Recipient(kind, where, f"contact list {value}", count=0))
+            elif kind == "stored_email":
+                recipients.append(Recipient(kind, where, f"the allowed email address with id {value}"))
             elif kind == "area":
                 quantity = value.get("quantity", 1) if isinstance(value, dict) else 1
                 count = quantity if isinstance(quantity, int) and quantity > 0 else 1
@@ -172,11 +176,11 @@ def _apply_policy(recipients: list[Recipient], policy: SendPolicy, test_numbers:
                     f"{r.where}: the server only allows ClickSend test recipients (--test-numbers-only), and this "
                     "tool's provider is not ClickSend: its messages reach real phones, even ClickSend's test numbers",
                 )
-            if r.kind in ("list", "area"):
+            if r.kind in ("list", "area", "stored_email"):
                 raise GuardrailError(
                     "REFUSED",
                     f"{r.where}: only ClickSend test recipients are allowed (--test-numbers-only); "
-                    "a contact list or area cannot be checked, send to test numbers directly",
+                    f"{r.value} cannot be checked, send to test numbers directly",
                 )
             if not r.is_test:
                 raise GuardrailError(
@@ -187,7 +191,7 @@ def _apply_policy(recipients: list[Recipient], policy: SendPolicy, test_numbers:
     if policy.allowed_countries:
         allowed = ", ".join(sorted(policy.allowed_countries))
         for r in recipients:
-            if r.kind == "email":
+            if r.kind in ("email", "stored_email"):
                 continue
             if r.kind in ("list", "area"):
                 raise GuardrailError(

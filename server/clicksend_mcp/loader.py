@@ -56,8 +56,37 @@ def default_specs_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "tool_specs"
 
 
+EXEMPTIONS_FILE = "guard_exemptions.yaml"
+"""Beside the specs: the tools that change things out in the world yet have no guard, each with the reason."""
+
+
 def spec_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    exemptions = root / EXEMPTIONS_FILE
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file() and p != exemptions)
+
+
+def read_guard_exemptions(root: Path | None = None) -> dict[str, str]:
+    """Tool name -> why it needs no guard, from `guard_exemptions.yaml`; SpecLoadError naming each bad entry."""
+    import yaml
+
+    root = root or default_specs_dir()
+    path = root / EXEMPTIONS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.load(path.read_bytes().decode("utf-8"), Loader=_yaml_loader())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SpecLoadError([SpecProblem(EXEMPTIONS_FILE, "", f"cannot be read ({type(exc).__name__})")]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("exemptions"), dict):
+        raise SpecLoadError([SpecProblem(EXEMPTIONS_FILE, "exemptions", "must map tool names to reasons")])
+    problems = [
+        SpecProblem(EXEMPTIONS_FILE, f"exemptions.{name}", "needs a reason of at least 30 characters")
+        for name, reason in data["exemptions"].items()
+        if not isinstance(reason, str) or len(reason.strip()) < 30
+    ]
+    if problems:
+        raise SpecLoadError(problems)
+    return {str(name): " ".join(reason.split()) for name, reason in data["exemptions"].items()}
 
 
 def _field_path(loc: Iterable[int | str], data: object) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 
 from .redaction import Redactor
 
@@ -37,6 +38,43 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RepeatFilter(logging.Filter):
+    """Lets at most `burst` lines of one kind (logger, level, message template) through per `window` seconds.
+
+    A flood (a client holding every connection, an event loop out of file descriptors) then writes a few lines, not
+    millions; the next line of that kind to pass says how many were suppressed."""
+
+    def __init__(self, burst: int = 5, window: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.burst = burst
+        self.window = window
+        self.clock = clock
+        self._seen: dict[tuple[str, int, str], list[float | int]] = {}  # key -> [window start, passed, suppressed]
+
+    EXEMPT = frozenset({"clicksend_mcp.calls"})  # one audit line per call: every one is kept
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in self.EXEMPT:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.clock()
+        entry = self._seen.get(key)
+        if entry is None or now - entry[0] >= self.window:
+            suppressed = int(entry[2]) if entry is not None else 0
+            self._seen[key] = [now, 1, 0]
+            if len(self._seen) > 1000:  # forget the oldest kinds rather than grow without bound
+                for old in sorted(self._seen, key=lambda k: self._seen[k][0])[:500]:
+                    del self._seen[old]
+            if suppressed:
+                record.msg = f"{record.msg} [{suppressed} more like this suppressed in the last {self.window:g}s]"
+            return True
+        if entry[1] < self.burst:
+            entry[1] += 1
+            return True
+        entry[2] += 1
+        return False
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; a call's fields (tool, backend, http, error_code, duration_ms) become keys."""
 
@@ -61,6 +99,7 @@ def setup_logging(level: str, redactor: Redactor, fmt: str = "text") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RepeatFilter())  # first: it keys on the message template, before redaction renders it
     handler.addFilter(RedactingFilter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -6,6 +6,7 @@ summary; no MCP here, so the command line need not import it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .dispatcher import Dispatcher, PreparedCall
@@ -18,10 +19,20 @@ async def send_summary(dispatcher: Dispatcher, prepared: PreparedCall) -> str:
     ):  # not a ClickSend send (spec `confirm`, gateways)
         return dispatcher.confirmation_text(prepared)
     tool, args = prepared.tool, prepared.arguments
+    guard = tool.guard
+    if guard is not None and guard.kind == "spend":
+        request = prepared.request.describe() if prepared.request is not None else {}
+        spend = [
+            f"Confirm: {tool.spec.title} through ClickSend. This costs money: {guard.cost}",
+            f"Request: {request.get('method', '')} {request.get('path', '')}".rstrip(),
+            f"Details: {json.dumps(args, ensure_ascii=False, sort_keys=True)[:500]}",
+        ]
+        return dispatcher.redactor.text("\n".join(spend))
     lines = [f"Confirm: {tool.spec.title} ({tool.spec.sends}) through ClickSend."]
     recipients = [r.value for r in prepared.send.recipients] if prepared.send else []
     shown = ", ".join(recipients[:10]) + (f" and {len(recipients) - 10} more" if len(recipients) > 10 else "")
-    lines.append(f"To: {shown}")
+    total = sum(r.count for r in prepared.send.recipients) if prepared.send else 0
+    lines.append(f"To: {shown} ({total} recipient{'' if total == 1 else 's'})")
     senders = sorted(
         {str(m.get("from")) for m in _items(args) if m.get("from")}
         | ({str(args["from"])} if isinstance(args.get("from"), str) else set())

@@ -95,6 +95,27 @@ class Settings(BaseSettings):
         le=64 * 1024 * 1024,
         validation_alias=_env("max_body_bytes", "CLICKSEND_MCP_MAX_BODY_BYTES"),
     )
+    header_timeout: float = Field(
+        default=10.0, gt=0, le=600, validation_alias=_env("header_timeout", "CLICKSEND_MCP_HEADER_TIMEOUT")
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, le=1_000_000, validation_alias=_env("max_connections", "CLICKSEND_MCP_MAX_CONNECTIONS")
+    )
+    session_idle_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        validation_alias=_env("session_idle_timeout", "CLICKSEND_MCP_SESSION_IDLE_TIMEOUT"),
+    )
+    max_sessions: int = Field(
+        default=1000, ge=1, le=100_000, validation_alias=_env("max_sessions", "CLICKSEND_MCP_MAX_SESSIONS")
+    )
+    max_sessions_per_client: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("max_sessions_per_client", "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT"),
+    )
     shutdown_grace: float = Field(
         default=30.0, ge=0, le=600, validation_alias=_env("shutdown_grace", "CLICKSEND_MCP_SHUTDOWN_GRACE")
     )

@@ -132,13 +132,23 @@ class RecipientSpec(_Strict):
     """Where a send tool's recipients are: `messages[].to` reads `to` from each item of `messages`."""
 
     path: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$")
-    kind: Literal["phone", "fax", "email", "postal", "list", "area"]
+    kind: Literal["phone", "fax", "email", "postal", "list", "area", "stored_email"]
+    """`stored_email`: an address ClickSend holds, named by its id (it cannot be checked against the policy)."""
 
 
 class GuardSpec(_Strict):
-    """What the send guardrails need to know about a send tool."""
+    """What the guardrails need to know about a tool that reaches a person (`send`) or spends money (`spend`).
 
-    recipients: tuple[RecipientSpec, ...] = Field(min_length=1)
+    Both kinds are hidden by --read-only, take `dry_run` and are confirmed under --confirm-sends; a `send` also has
+    its recipients checked (E.164, --max-recipients, --allowed-countries, --test-numbers-only)."""
+
+    kind: Literal["send", "spend"] = "send"
+    recipients: tuple[RecipientSpec, ...] = ()
+    cost: str | None = Field(
+        default=None,
+        min_length=10,
+        description="What ClickSend charges for one call (spend guards): shown to the person.",
+    )
     price_tool: str | None = Field(default=None, description="The read-only tool that quotes this send.")
     tag: str | None = Field(
         default=None,
@@ -146,6 +156,19 @@ class GuardSpec(_Strict):
         description="Where to put a lookup tag (e.g. messages[].custom_string) when the caller gave none.",
     )
     history_tool: str | None = Field(default=None, description="Where a tagged send can be looked up.")
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> GuardSpec:
+        if self.kind == "send" and not self.recipients:
+            raise ValueError("recipients: a send guard says where the recipients are (at least one path)")
+        if self.kind == "spend":
+            if self.recipients or self.tag:
+                raise ValueError(
+                    "a spend guard has no recipients and no tag (use kind: send for tools that reach people)"
+                )
+            if not self.cost:
+                raise ValueError("cost: a spend guard says what ClickSend charges")
+        return self
 
 
 class ResponseSpec(_Strict):
@@ -251,10 +274,12 @@ class ToolSpec(_Strict):
             raise ValueError("sends: a tool that sends is not read-only")
         if self.sends is not None and not ann.open_world:
             raise ValueError("annotations.open_world: a tool that sends reaches the outside world")
-        if self.sends is not None and self.guard is None:
-            raise ValueError("guard: a tool that sends needs a guard block (where its recipients are)")
-        if self.guard is not None and self.sends is None:
-            raise ValueError("guard: only tools that send have a guard block")
+        if self.sends is not None and (self.guard is None or self.guard.kind != "send"):
+            raise ValueError("guard: a tool that sends needs a guard block of kind send (where its recipients are)")
+        if self.guard is not None and self.guard.kind == "send" and self.sends is None:
+            raise ValueError("sends: a send guard needs the channel it sends on (sms, mms, voice, email, fax, post)")
+        if self.guard is not None and ann.read_only:
+            raise ValueError("guard: a read-only tool neither sends nor spends")
         if any(p.name in SERVER_PARAM_NAMES for p in self.params):
             raise ValueError(f"params: {', '.join(SERVER_PARAM_NAMES)} are added by the server")
         bad_headers = sorted(p.wire for p in self.params if p.location == "header" and not HEADER_NAME_RE.match(p.wire))

@@ -3,20 +3,92 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import Receive, Scope, Send
+
+from ..settings import ConfigError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 OPEN_PATHS = frozenset({"/healthz"})
 
 
-def transport_security(
-    host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()
-) -> TransportSecuritySettings | None:
+_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::([0-9]{1,5}|\*))?$")
+_ORIGIN_RE = re.compile(r"^(https?)://(.+)$")
+
+
+def _split_host(value: str, *, pattern: bool) -> tuple[str, str | None] | None:
+    """(host, port) of `host[:port]` (`*` as the port only in a pattern); None when it is not exactly that."""
+    found = _HOST_RE.match(value.strip() if pattern else value)
+    if found is None:
+        return None
+    host, port = found.group(1).lower(), found.group(2)
+    if port == "*" and not pattern:
+        return None
+    if port is not None and port != "*" and not 0 < int(port) < 65536:
+        return None
+    return host, port
+
+
+def _split_origin(value: str, *, pattern: bool) -> tuple[str, str, str | None] | None:
+    found = _ORIGIN_RE.match(value.strip() if pattern else value)
+    if found is None:
+        return None
+    hostport = _split_host(found.group(2), pattern=pattern)
+    return None if hostport is None else (found.group(1).lower(), *hostport)
+
+
+def _port_matches(allowed: str | None, given: str | None) -> bool:
+    # `*` stands for any port (or none); otherwise the ports must be equal, and both absent counts as equal.
+    return allowed == "*" or allowed == given
+
+
+@dataclass(frozen=True)
+class HostRules:
+    """DNS-rebinding protection with exact matching: the host, the scheme and the port each compare whole.
+
+    The SDK's own check accepts any Host or Origin that merely starts with `127.0.0.1:` (so `127.0.0.1:evil.com`
+    passed); this one parses `host[:port]` strictly and compares each part."""
+
+    hosts: tuple[tuple[str, str | None], ...]
+    origins: tuple[tuple[str, str, str | None], ...]
+
+    @classmethod
+    def of(cls, allowed_hosts: Sequence[str], allowed_origins: Sequence[str]) -> HostRules:
+        hosts = [_split_host(h, pattern=True) for h in allowed_hosts]
+        origins = [_split_origin(o, pattern=True) for o in allowed_origins]
+        bad = [h for h, parsed in zip(allowed_hosts, hosts, strict=True) if parsed is None]
+        bad += [o for o, parsed in zip(allowed_origins, origins, strict=True) if parsed is None]
+        if bad:
+            raise ConfigError(
+                f"not a host[:port|:*] or scheme://host[:port|:*]: {', '.join(bad)} "
+                "(CLICKSEND_MCP_ALLOWED_HOSTS / CLICKSEND_MCP_ALLOWED_ORIGINS)"
+            )
+        return cls(tuple(h for h in hosts if h), tuple(o for o in origins if o))
+
+    def host_ok(self, value: str | None) -> bool:
+        given = _split_host(value, pattern=False) if value else None
+        return given is not None and any(
+            host == given[0] and _port_matches(port, given[1]) for host, port in self.hosts
+        )
+
+    def origin_ok(self, value: str | None) -> bool:
+        if value is None:
+            return True  # not a browser, or a same-origin request: nothing to rebind
+        given = _split_origin(value, pattern=False)
+        return given is not None and any(
+            scheme == given[0] and host == given[1] and _port_matches(port, given[2])
+            for scheme, host, port in self.origins
+        )
+
+
+def host_rules(host: str, allowed_hosts: Sequence[str] = (), allowed_origins: Sequence[str] = ()) -> HostRules | None:
     """DNS-rebinding protection: on for loopback binds, and wherever hosts or origins are configured."""
     hosts = list(allowed_hosts)
     origins = list(allowed_origins)
@@ -25,7 +97,34 @@ def transport_security(
         origins += ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
     if not hosts and not origins:
         return None
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+    return HostRules.of(hosts, origins)
+
+
+# The SDK's check is turned off (it prefix-matches); HostOriginGate below does it exactly, in front of everything.
+SDK_SECURITY = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+class HostOriginGate:
+    """ASGI middleware: a Host outside the allowed hosts gets 421, an Origin outside the allowed origins 403.
+
+    /healthz is exempt, so a load balancer's probe by IP address still sees the server alive."""
+
+    def __init__(self, app: Any, rules: HostRules) -> None:
+        self.app = app
+        self.rules = rules
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if len(headers.getlist("host")) > 1 or not self.rules.host_ok(headers.get("host")):
+            await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
+            return
+        if len(headers.getlist("origin")) > 1 or not self.rules.origin_ok(headers.get("origin")):
+            await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BearerTokenGate:

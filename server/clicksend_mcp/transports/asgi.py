@@ -7,7 +7,7 @@ from typing import Any
 
 from mcp.server.lowlevel.server import Server
 from mcp.server.sse import SseServerTransport
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,7 +15,8 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .. import __version__
-from .access import BearerTokenGate, transport_security
+from .access import SDK_SECURITY, BearerTokenGate, HostOriginGate, HostRules, host_rules
+from .sessions import SessionQuota
 from .webhooks import with_webhooks
 
 SERVER_NAME = "clicksend-mcp"
@@ -28,13 +29,16 @@ class HttpOptions:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 4 * 1024 * 1024
+    session_idle_timeout: float = 300.0
+    max_sessions: int = 1000
+    max_sessions_per_client: int = 100
     # ClickSend's pushes (webhooks.py): served ahead of the bearer gate, behind their own secret.
     conversations: Any = None
     webhook_secret: str | None = None
 
     @property
-    def security(self) -> TransportSecuritySettings | None:
-        return transport_security(self.host, self.allowed_hosts, self.allowed_origins)
+    def host_rules(self) -> HostRules | None:
+        return host_rules(self.host, self.allowed_hosts, self.allowed_origins)
 
 
 async def _healthz(request: Request) -> Response:
@@ -42,16 +46,25 @@ async def _healthz(request: Request) -> Response:
 
 
 def _gated(app: Starlette, options: HttpOptions) -> Any:
-    gated = BearerTokenGate(app, options.auth_token) if options.auth_token else app
-    return with_webhooks(gated, options.conversations, options.webhook_secret)
+    """Outermost first: ClickSend's webhooks (their own secret), Host/Origin (exact), then the bearer token, then the
+    per-client session cap, then the app."""
+    quota = SessionQuota(
+        app,
+        per_client=options.max_sessions_per_client,
+        idle_timeout=options.session_idle_timeout,
+        handshake_versions=frozenset(HANDSHAKE_PROTOCOL_VERSIONS),
+    )
+    gated: Any = BearerTokenGate(quota, options.auth_token) if options.auth_token else quota
+    rules = options.host_rules
+    outer = HostOriginGate(gated, rules) if rules is not None else gated
+    # ClickSend's pushes come first: outside the MCP gates (ClickSend sends no token), behind their own secret.
+    return with_webhooks(outer, options.conversations, options.webhook_secret)
 
 
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     """Legacy HTTP+SSE transport: GET /sse opens the stream, POST /messages/?session_id=... carries requests."""
     options = options or HttpOptions()
-    sse = SseServerTransport(
-        "/messages/", security_settings=options.security, max_request_body_size=options.max_body_bytes
-    )
+    sse = SseServerTransport("/messages/", security_settings=SDK_SECURITY, max_request_body_size=options.max_body_bytes)
 
     async def handle_sse(scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -81,7 +94,9 @@ def http_app(server: Server[Any], options: HttpOptions | None = None) -> Any:
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
         host=options.host,
-        transport_security=options.security,
+        transport_security=SDK_SECURITY,
+        session_idle_timeout=options.session_idle_timeout,
+        max_sessions=options.max_sessions,
         max_request_body_size=options.max_body_bytes,
         custom_starlette_routes=[Route("/healthz", _healthz, methods=["GET"])],
     )

@@ -14,8 +14,11 @@ import anyio
 
 from ..dispatcher import Dispatcher
 from ..settings import ConfigError
+from .connections import BACKLOG, ConnectionLimits, fit_to_descriptors, guarded_h11
 
 log = logging.getLogger("clicksend_mcp")
+
+ABANDON_WAIT = 5  # seconds abandoned calls get to write their answers
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class ServeOptions:
     port: int
     log_level: str = "info"
     shutdown_grace: float = 30.0
+    header_timeout: float = 10.0
+    max_connections: int = 1000
     listener: socket.socket | None = None  # bound by bind_listener; uvicorn binds host:port itself when None
 
 
@@ -42,7 +47,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
-        sock.listen(2048)
+        sock.listen(BACKLOG)  # asyncio accepts this many per loop turn: the descriptor reserve counts on it
     except OSError as exc:
         sock.close()
         where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -65,7 +70,11 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
         log_level=options.log_level,
         log_config=None,
         lifespan="on",
-        timeout_graceful_shutdown=int(options.shutdown_grace),
+        # uvicorn cancels what is left a little after our grace: by then abandoned calls have answered.
+        timeout_graceful_shutdown=int(options.shutdown_grace) + ABANDON_WAIT + 1,
+        # Our h11 protocol: a deadline for request heads and a connection cap (see connections.py).
+        backlog=BACKLOG,
+        http=guarded_h11(ConnectionLimits(options.header_timeout, fit_to_descriptors(options.max_connections))),
     )
 
     class Server(uvicorn.Server):
@@ -108,10 +117,21 @@ async def drain(dispatcher: Dispatcher, shutting_down: Callable[[], bool], grace
     while not shutting_down():
         await anyio.sleep(0.1)  # uvicorn itself checks for its exit flag at this pace
     log.info("shutting down: %d call(s) in flight", dispatcher.in_flight)
+    await finish_calls(dispatcher, grace)
+    release_streams()
+
+
+async def finish_calls(dispatcher: Dispatcher, grace: float) -> None:
+    """Let in-flight calls finish for `grace` seconds; then abandon the rest, so each still answers its client
+    (OUTCOME_UNKNOWN for a send) instead of having its stream closed under it."""
     with anyio.move_on_after(grace):
         await dispatcher.wait_idle()
-        await anyio.sleep(0.2)  # let the last answers reach their sockets
-    release_streams()
+    if dispatcher.in_flight:
+        log.warning("shutdown grace over: answering %d call(s) still waiting on ClickSend", dispatcher.in_flight)
+        dispatcher.abandon()
+        with anyio.move_on_after(ABANDON_WAIT):
+            await dispatcher.wait_idle()
+    await anyio.sleep(0.2)  # let the last answers reach their sockets
 
 
 @contextlib.asynccontextmanager
