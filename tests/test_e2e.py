@@ -5,6 +5,7 @@ The server runs as its own process; ClickSend is the fake on 127.0.0.1, so every
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +38,8 @@ TIMEOUT = 60
 
 def direct_env(base_url: str) -> dict[str, str]:
     return {
+        # The session's ledger (conftest.py), also for tests that build a process's environment by hand.
+        "CLICKSEND_MCP_DATABASE_URL": os.environ["CLICKSEND_MCP_DATABASE_URL"],
         "CLICKSEND_BACKEND": "direct",
         "CLICKSEND_BASE_URL": base_url,
         "CLICKSEND_USERNAME": USERNAME,
