@@ -191,6 +191,20 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
             raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
         return await confirm.run(ctx, params, prepared)
 
+    resources: dict[str, Any] = {}
+    if dispatcher.conversations is not None:
+        # clicksend://conversations/{number}: readable, and subscribable (conversation_resources.py).
+        from .conversation_resources import ConversationResources
+
+        handlers = ConversationResources(dispatcher.conversations)
+        resources = {
+            "on_list_resources": handlers.list_resources,
+            "on_list_resource_templates": handlers.list_templates,
+            "on_read_resource": handlers.read,
+            "on_subscribe_resource": handlers.subscribe,
+            "on_unsubscribe_resource": handlers.unsubscribe,
+            "on_subscriptions_listen": handlers.listen,
+        }
     server: Server[Any] = Server(
         SERVER_NAME,
         version=__version__,
@@ -199,6 +213,7 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
         get_tool_input_schema=schemas.get,
+        **resources,
     )
     seal_request_state(server, SERVER_NAME, list(state_keys))
     return server

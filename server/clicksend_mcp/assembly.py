@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import BACKENDS, BackendConfig, build_backend, toolsets_of
 from .backends.tenants import build_tenant_backends
@@ -16,6 +16,9 @@ from .loader import SpecCache, load_specs_cached
 from .retries import RetryPolicy
 from .selection import DEFAULT_TOOLSETS, Selection
 from .settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from .conversations import Conversations
 
 
 def load_tools(settings: Settings | None = None, cache: SpecCache | None = None) -> dict[str, CompiledTool]:
@@ -56,6 +59,7 @@ def build_dispatcher(
             )
         # Declared by the compiler like dry_run: the argument, its pattern and the header it becomes.
         tools = {n: with_param(t, MATON_CONNECTION_PARAM) if t.spec.api == "clicksend" else t for n, t in tools.items()}
+    ledger = build_ledger(settings, backend, clock=clock)
     dispatcher = Dispatcher(
         tools,
         backend,
@@ -65,18 +69,50 @@ def build_dispatcher(
         max_result_bytes=settings.max_result_bytes,
         max_argument_bytes=settings.max_argument_bytes,
         extra_secrets=[
-            *(s.get_secret_value() for s in (settings.auth_token, settings.ledger_key, settings.database_url) if s),
+            *(
+                s.get_secret_value()
+                for s in (settings.auth_token, settings.ledger_key, settings.database_url, settings.webhook_secret)
+                if s
+            ),
             *settings.state_key_ring(),
         ],
-        ledger=build_ledger(settings, backend, clock=clock),
+        ledger=ledger,
         tenants=tenants,
     )
+    if ledger is not None:
+        dispatcher.conversations = build_conversations(settings, ledger, clock)
+    elif settings.receives_webhooks:
+        raise ConfigError(
+            "CLICKSEND_MCP_WEBHOOK_SECRET: webhooks store replies in the send ledger's database, and it is off "
+            "(CLICKSEND_MCP_DATABASE_URL=off)"
+        )
     if not dispatcher.tools:
         served = sorted({t.spec.toolset for t in tools.values() if backend.serves(t.spec.api)})
         raise ConfigError(
             f"this selection leaves no tools the {backend.name} backend can run; its toolsets: {', '.join(served)}"
         )
     return dispatcher
+
+
+def build_conversations(settings: Settings, ledger: Ledger, clock: Clock | None = None) -> Conversations:
+    """Replies and receipts in the ledger's database: pushed by webhooks on an HTTP transport with a secret,
+    otherwise polled from ClickSend while a tool waits."""
+    from typing import cast
+
+    from .conversations import Conversations
+    from .store.messages import MessageStore
+
+    conversations = Conversations(
+        cast(MessageStore, ledger.store),
+        ledger.tenant,
+        clock,
+        poll_clicksend=not settings.receives_webhooks,
+        ready=ledger.start,
+        fingerprints=ledger.fingerprints,
+    )
+    if settings.receives_webhooks and settings.public_url and settings.webhook_secret:
+        conversations.webhooks = (settings.public_url, settings.webhook_secret.get_secret_value())
+    return conversations
 
 
 def tenant_identity(settings: Settings, backend: BackendConfig) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ class Flag:
 
 _SWITCH = {"action": "store_true"}
 GENERAL, BACKEND, SERVING, SELECTION, GUARDRAILS = "general", "backend", "serving", "selection", "guardrails"
-LEDGER = "ledger"
+LEDGER, REPLIES = "ledger", "replies"
 HOSTING = "hosting"
 _GROUP_TITLES = {
     GENERAL: "general",
@@ -71,6 +71,7 @@ _GROUP_TITLES = {
     SELECTION: "what the agent sees",
     GUARDRAILS: "guardrails on sends",
     LEDGER: "the send ledger, budgets and limits",
+    REPLIES: "replies and delivery receipts",
 }
 FLAGS: tuple[Flag, ...] = (
     Flag(GENERAL, "log_level", "stderr log level", {"choices": ["debug", "info", "warning", "error"]}),
@@ -215,12 +216,30 @@ FLAGS: tuple[Flag, ...] = (
         "seconds after which a send left pending by a dead process becomes unknown",
         {"type": float, "metavar": "SECONDS"},
     ),
+    Flag(
+        REPLIES,
+        "public_url",
+        "the URL ClickSend reaches this server at, for its webhooks (CLICKSEND_MCP_WEBHOOK_SECRET turns them on)",
+        {"metavar": "URL"},
+    ),
+    Flag(
+        REPLIES,
+        "sandbox_responder",
+        "sandbox: how test numbers answer: fixed:<text>, echo, script:<a>|<b>|..., or off",
+        {"metavar": "SPEC"},
+    ),
+    Flag(
+        REPLIES,
+        "sandbox_reply_delay",
+        "sandbox: seconds before a test number answers",
+        {"type": int, "metavar": "SECONDS"},
+    ),
 )
 # Which flags each command takes; with no command the server is served, so the top level takes them all.
 _COMMAND_GROUPS = {
-    "serve": (GENERAL, BACKEND, SERVING, HOSTING, SELECTION, GUARDRAILS, LEDGER),
+    "serve": (GENERAL, BACKEND, SERVING, HOSTING, SELECTION, GUARDRAILS, LEDGER, REPLIES),
     "tools": (GENERAL, BACKEND, SELECTION),  # the list is what the configured backend serves
-    "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS, LEDGER),
+    "call": (GENERAL, BACKEND, SELECTION, GUARDRAILS, LEDGER, REPLIES),
     "doctor": (GENERAL, BACKEND),
     "ledger": (GENERAL, BACKEND, LEDGER),
 }
@@ -563,7 +582,20 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
             # The parent only supervises: each worker builds its own dispatcher from the environment.
             await dispatcher.aclose()
             return await serve_workers(settings, listener)
-        await serve_http(
-            build_http_app(server, settings, metrics), dispatcher, serve_options(settings, listener, metrics)
-        )
+        conversations = dispatcher.conversations if settings.receives_webhooks else None
+        app = build_http_app(server, settings, metrics, conversations)
+        webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        async with anyio.create_task_group() as tasks:
+            if conversations is not None and webhook_secret and dispatcher.backend.is_sandbox:
+                from .sandbox.responder import state_of
+                from .transports.webhooks import push_sandbox_events
+
+                # The sandbox's test numbers answer through this server's own webhook endpoints.
+                state = state_of(dispatcher.backend.http.asgi_app)
+                tasks.start_soon(push_sandbox_events, state, app, webhook_secret)
+            if dispatcher.conversations is not None:
+                how = "webhooks at /webhooks/clicksend/<secret>/" if conversations else "polled from ClickSend"
+                log.info("replies and receipts: %s", how)
+            await serve_http(app, dispatcher, serve_options(settings, listener, metrics))
+            tasks.cancel_scope.cancel()
     return 0

@@ -189,6 +189,9 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
     if spec.guard is not None:
         properties["dry_run"] = dict(DRY_RUN_PARAM)
         properties["idempotency_key"] = dict(IDEMPOTENCY_KEY_PARAM)
+    elif spec.local is not None and spec.confirm is not None:
+        # A local tool that changes the account shows its plan first.
+        properties["dry_run"] = {**DRY_RUN_PARAM, "description": "true: change nothing; return what would change."}
     paginated = spec.response.paginated and any(p.name == "page" and p.location == "query" for p in spec.params)
     if paginated:
         properties["all_pages"] = dict(ALL_PAGES_PARAM)

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -31,6 +31,9 @@ from .retries import RetryPolicy, send_with_retries
 from .selection import Narrowing, Selection
 from .shaping import shape
 from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
+
+if TYPE_CHECKING:
+    from .conversations import Conversations
 
 log = logging.getLogger("clicksend_mcp.calls")
 
@@ -125,6 +128,7 @@ class Dispatcher:
         # Multi-tenant mode: no stored credentials; every call must bring its tenant's backend (CallScope).
         self.tenants = tenants
         self.observer: CallObserver = observer or NoObserver()
+        self.conversations: Conversations | None = None  # replies and receipts (assembly sets it with the ledger)
         self._in_flight = 0
         self._idle: anyio.Event | None = None
         self._abandoned = False
@@ -352,23 +356,23 @@ class Dispatcher:
         tool = prepared.tool
         if prepared.outcome is not None:
             result = prepared.outcome
-        elif prepared.dry_run:
+        elif prepared.dry_run and tool.spec.local is None:
             result = await self._dry_run(prepared)
         elif prepared.all_pages:
             result = await self._all_pages(prepared, progress)
         elif tool.spec.local is not None:
-            result = await self._local(prepared)
+            result = await self._local(prepared, progress)
         elif prepared.plan is not None:
             return await self._send_recorded(prepared)
         else:
             result = await self._send(tool, prepared.request, prepared.send, prepared, measure=True)
         return self._finish(prepared, result)
 
-    async def _local(self, prepared: PreparedCall) -> dict[str, Any]:
+    async def _local(self, prepared: PreparedCall, progress: Progress | None = None) -> dict[str, Any]:
         from .local_tools import run_local
 
         try:
-            return await run_local(self, prepared.tool, prepared.arguments)
+            return await run_local(self, prepared.tool, prepared.arguments, progress, dry_run=prepared.dry_run)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", prepared.tool.name)
             return results.internal_error()
@@ -403,6 +407,11 @@ class Dispatcher:
                 await self._settle(send_id, plan, results.interrupted_send(tag))
             raise
         await self._settle(send_id, plan, result)
+        if self.conversations is not None and prepared.tool.spec.sends is not None:
+            try:  # the conversation shows our side too; a failure here never changes the send's result
+                await self.conversations.record_send(prepared.tool.spec.sends, result)
+            except Exception:
+                log.exception("recording the sent messages of tool=%s failed", prepared.tool.name)
         return result
 
     async def _settle(self, send_id: int, plan: SendPlan, result: dict[str, Any]) -> None:
@@ -544,6 +553,15 @@ class Dispatcher:
         """One read-only call made by the server itself (local tools): validated, built and sent, never a send."""
         tool = self.all_tools[name]
         assert tool.read_only and tool.spec.http is not None
+        problems = tool.check_arguments(arguments)
+        if problems:
+            return results.invalid_arguments(str(p) for p in problems)
+        return await self._send(tool, build_request(tool, arguments), None)
+
+    async def write(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """One change made by the server itself (a local tool, after its own confirmation); never a send."""
+        tool = self.all_tools[name]
+        assert tool.spec.sends is None and tool.spec.http is not None
         problems = tool.check_arguments(arguments)
         if problems:
             return results.invalid_arguments(str(p) for p in problems)

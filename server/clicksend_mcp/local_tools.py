@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import results
+from . import reply_tools, results
 
 if TYPE_CHECKING:
     from .compiler import CompiledTool
-    from .dispatcher import Dispatcher
+    from .dispatcher import Dispatcher, Progress
 
 Handler = Callable[["Dispatcher", dict[str, Any]], Awaitable[dict[str, Any]]]
 HISTORY_PAGES = 5  # pages of 100 searched for a tag when the history cannot filter by it
@@ -61,6 +61,9 @@ async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> di
         "ledger_updated": updated,
         "ledger_outcome_before": record.outcome if record is not None else None,
     }
+    if sent and dispatcher.conversations is not None:
+        # Delivery receipts that reached this server (webhooks or polling) say how far the messages got.
+        data["delivery"] = await dispatcher.conversations.delivery(message_ids)
     if not sent:
         data["note"] = (
             "ClickSend's history has no message with this tag: the send did not go out, and sending it again will "
@@ -104,12 +107,28 @@ async def get_send_ledger(dispatcher: Dispatcher, args: dict[str, Any]) -> dict[
 HANDLERS: dict[str, Handler] = {
     "check_send_outcome": check_send_outcome,
     "get_send_ledger": get_send_ledger,
+    "wait_for_reply": reply_tools.wait_for_reply,
+    "get_conversation": reply_tools.get_conversation,
+    "set_up_reply_webhooks": reply_tools.set_up_reply_webhooks,
 }
 
 
-async def run_local(dispatcher: Dispatcher, tool: CompiledTool, arguments: dict[str, Any]) -> dict[str, Any]:
+async def run_local(
+    dispatcher: Dispatcher,
+    tool: CompiledTool,
+    arguments: dict[str, Any],
+    progress: Progress | None = None,
+    *,
+    dry_run: bool = False,
+) -> dict[str, Any]:
     assert tool.spec.local is not None
-    return await HANDLERS[tool.spec.local.handler](dispatcher, arguments)
+    name = tool.spec.local.handler
+    # A wait reports progress; a tool that changes the account shows its plan on a dry run.
+    if name == "wait_for_reply":
+        return await reply_tools.wait_for_reply(dispatcher, arguments, progress)
+    if name == "set_up_reply_webhooks":
+        return await reply_tools.set_up_reply_webhooks(dispatcher, arguments, dry_run=dry_run)
+    return await HANDLERS[name](dispatcher, arguments)
 
 
 __all__ = ["HANDLERS", "run_local"]

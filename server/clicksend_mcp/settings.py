@@ -215,6 +215,63 @@ class Settings(BaseModel):
     )
     quiet_hours: str | None = Field(default=None, validation_alias=_env("quiet_hours", "CLICKSEND_QUIET_HOURS"))
 
+    # Replies and delivery receipts (conversations.py): webhooks on the HTTP transports, else polling.
+    public_url: str | None = Field(default=None, validation_alias=_env("public_url", "CLICKSEND_MCP_PUBLIC_URL"))
+    webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("webhook_secret", "CLICKSEND_MCP_WEBHOOK_SECRET")
+    )
+    sandbox_responder: str | None = Field(
+        default=None, validation_alias=_env("sandbox_responder", "CLICKSEND_MCP_SANDBOX_RESPONDER")
+    )
+    sandbox_reply_delay: int = Field(
+        default=0, ge=0, le=3600, validation_alias=_env("sandbox_reply_delay", "CLICKSEND_MCP_SANDBOX_REPLY_DELAY")
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("expected the http(s) URL ClickSend reaches this server at, e.g. https://mcp.example.com")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        import re
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{32,128}", value.get_secret_value().strip()):
+            raise ValueError(
+                "expected 32 to 128 URL-safe characters (letters, digits, - and _), e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("sandbox_responder")
+    @classmethod
+    def _responder(cls, value: str | None) -> str | None:
+        from .sandbox.responder import Responder, ResponderError
+
+        if value is None or not value.strip():
+            return None
+        try:
+            Responder.parse(value)
+        except ResponderError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        return value.strip()
+
+    @property
+    def receives_webhooks(self) -> bool:
+        """Replies come by webhook when an HTTP transport serves them (a secret is set); otherwise they are polled."""
+        return self.transport != "stdio" and self.webhook_secret is not None
+
     @field_validator("max_spend_per_day", "max_spend_per_month", "max_messages_per_recipient", "quiet_hours")
     @classmethod
     def _limit_syntax(cls, value: str | None, info: Any) -> str | None:
@@ -283,6 +340,7 @@ class Settings(BaseModel):
         "oauth_required_scope",
         "oauth_jwks_url",
         "state_keys",
+        "webhook_secret",
         "sandbox_state",
         mode="before",
     )

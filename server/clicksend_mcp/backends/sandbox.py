@@ -24,6 +24,11 @@ def build(settings: Settings, *, sandbox_app: Any = None) -> BackendConfig:
         from ..sandbox import create_sandbox_app
 
         sandbox_app = create_sandbox_app()
+    if settings.sandbox_responder or settings.sandbox_reply_delay:
+        from ..sandbox.responder import Responder, set_responder, state_of
+
+        # Who answers the test numbers (CLICKSEND_MCP_SANDBOX_RESPONDER), checked with the settings.
+        set_responder(state_of(sandbox_app), Responder.parse(settings.sandbox_responder, settings.sandbox_reply_delay))
     headers: dict[str, str] = {}
     secrets: list[str] = []
     if settings.clicksend_username and settings.clicksend_api_key:

@@ -9,13 +9,12 @@ from .call import Call
 from .channels import Channel, Record
 from .envelope import Reply, bad_request, not_found
 from .listing import listing
-from .reference import TEST_NUMBERS
+from .responder import announce, release_replies, schedule_reply
 from .routing import Handler
 from .state import SANDBOX_USERNAME, SandboxState
 
 SCHEDULED, CANCELLED = "Scheduled", "Cancelled"
 DELIVERED_CODE = "201"
-AUTO_REPLY_BODY = "Sandbox auto-reply to your message"
 
 
 def history_record(state: SandboxState, answer: Record, send_at: int) -> Record:
@@ -53,21 +52,8 @@ def deliver(state: SandboxState, channel: Channel, record: Record, now: int) -> 
             "digits": None,
         }
     )
-    if channel.auto_reply and record.get("to") in TEST_NUMBERS:
-        state.inbound[channel.name].append(
-            {
-                "timestamp_send": now,
-                "timestamp": now,
-                "from": record["to"],
-                "body": AUTO_REPLY_BODY,
-                "original_body": record.get("body"),
-                "original_message_id": record["message_id"],
-                "to": record.get("from"),
-                "custom_string": record.get("custom_string"),
-                "message_id": state.new_message_id(),
-                "_keyword": "sandbox",
-            }
-        )
+    announce(state, f"{channel.name}-receipts", state.receipts[channel.name][-1])
+    schedule_reply(state, channel, record, now)
 
 
 def deliver_due(state: SandboxState, channels: Iterable[Channel], now: int) -> None:
@@ -76,6 +62,7 @@ def deliver_due(state: SandboxState, channels: Iterable[Channel], now: int) -> N
         for record in state.messages.get(channel.name, {}).values():
             if record["status"] == SCHEDULED and int(record["schedule"]) <= now:
                 deliver(state, channel, record, now)
+    release_replies(state, now)
 
 
 def newest_first(items: Iterable[Record]) -> list[Record]:

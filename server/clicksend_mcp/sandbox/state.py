@@ -181,6 +181,8 @@ class SandboxState:
         self.inbound: defaultdict[str, list[Record]] = defaultdict(list)
         # "<channel>:receipts" / "<channel>:inbound" -> message ids marked read (hidden from the list endpoints)
         self.read: defaultdict[str, set[str]] = defaultdict(set)
+        # The test numbers' answers not yet due (responder.py says who answers, and what).
+        self.pending_replies: list[tuple[int, str, Record]] = []
         self.reseller: Record = reseller_settings()
         self.credit_card: Record = {
             "display_number": "XXXX-XXXX-XXXX-4242",

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..limits import Periods, RecipientUsage, Usage
 from .base import COLUMNS, COUNTED, Admission, DaySpend, Decide, SendIntent, SendRecord, Settlement, record_of
 from .migrations import SCHEMA_VERSION_TABLE, migrations
+from .postgres_messages import PostgresMessages
 
 _COUNTED = "(" + ", ".join(f"'{o}'" for o in COUNTED) + ")"
 MIGRATION_LOCK = 0x636C6B73656E64  # any constant: every replica migrating takes the same advisory lock
@@ -33,7 +34,7 @@ def redact_url(url: str) -> str:
     return "postgresql: " + make_conninfo("", **{k: str(v) for k, v in parts.items() if v is not None})
 
 
-class PostgresStore:
+class PostgresStore(PostgresMessages):
     def __init__(self, url: str, *, max_connections: int = 10, target_version: int | None = None) -> None:
         self.label = redact_url(url)
         self._url = url

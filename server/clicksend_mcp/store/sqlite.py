@@ -14,13 +14,14 @@ import anyio.to_thread
 from ..limits import Periods, RecipientUsage, Usage
 from .base import COLUMNS, COUNTED, Admission, DaySpend, Decide, SendIntent, SendRecord, Settlement, record_of
 from .migrations import SCHEMA_VERSION_TABLE, migrations
+from .sqlite_messages import SqliteMessages
 
 T = TypeVar("T")
 _COUNTED = "(" + ", ".join(f"'{o}'" for o in COUNTED) + ")"
 BUSY_TIMEOUT_MS = 30_000
 
 
-class SqliteStore:
+class SqliteStore(SqliteMessages):
     """One connection per process, used from worker threads one at a time; other processes wait on SQLite's lock."""
 
     def __init__(self, path: Path, *, target_version: int | None = None) -> None:

@@ -21,6 +21,7 @@ from .affinity import SessionAffinity
 from .metrics import Metrics
 from .oauth import OAuthConfig
 from .sessions import SessionQuota
+from .webhooks import with_webhooks
 
 SERVER_NAME = "clicksend-mcp"
 
@@ -38,6 +39,9 @@ class HttpOptions:
     session_idle_timeout: float = 300.0
     max_sessions: int = 1000
     max_sessions_per_client: int = 100
+    # ClickSend's pushes (webhooks.py): served ahead of the bearer gate, behind their own secret.
+    conversations: Any = None
+    webhook_secret: str | None = None
 
     @property
     def host_rules(self) -> HostRules | None:
@@ -62,8 +66,8 @@ def metrics_app(metrics: Metrics) -> Starlette:
 
 
 def _gated(app: Any, options: HttpOptions) -> Any:
-    """Outermost first: Host/Origin (exact), then the bearer token or OAuth, then the per-client session cap, then
-    the app."""
+    """Outermost first: ClickSend's webhooks (their own secret), Host/Origin (exact), then the bearer token or OAuth,
+    then the per-client session cap, then the app."""
     quota = SessionQuota(
         app,
         per_client=options.max_sessions_per_client,
@@ -76,7 +80,9 @@ def _gated(app: Any, options: HttpOptions) -> Any:
     else:
         gated = BearerTokenGate(quota, options.auth_token) if options.auth_token else quota
     rules = options.host_rules
-    return HostOriginGate(gated, rules) if rules is not None else gated
+    outer = HostOriginGate(gated, rules) if rules is not None else gated
+    # ClickSend's pushes come first: outside the MCP gates (ClickSend sends no token), behind their own secret.
+    return with_webhooks(outer, options.conversations, options.webhook_secret)
 
 
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:

@@ -85,8 +85,9 @@ def attach_metrics(dispatcher: Dispatcher, settings: Settings) -> Any:
     return metrics
 
 
-def build_http_app(server: Any, settings: Settings, metrics: Any = None) -> Any:
-    """The ASGI app of the settings' HTTP transport (SSE or streamable HTTP) around an MCP server."""
+def build_http_app(server: Any, settings: Settings, metrics: Any = None, conversations: Any = None) -> Any:
+    """The ASGI app of the settings' HTTP transport (SSE or streamable HTTP) around an MCP server; with
+    `conversations`, ClickSend's webhook pushes are received too (behind their own secret)."""
     from ..selection import split_names
     from .asgi import HttpOptions, http_app, sse_app
     from .oauth import OAuthConfig
@@ -110,6 +111,8 @@ def build_http_app(server: Any, settings: Settings, metrics: Any = None) -> Any:
         else None,
         metrics=metrics if metrics is not None and not settings.metrics_port else None,
         replica_id=settings.replica_id,
+        conversations=conversations,
+        webhook_secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
     )
     return sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
 
@@ -318,12 +321,13 @@ def worker_main(fd: int) -> int:
     setup_logging(settings.log_level, dispatcher.redactor, settings.log_format)
     metrics = attach_metrics(dispatcher, settings)
     server = build_server(dispatcher, discovery=settings.discovery, state_keys=settings.state_key_ring())
-    app = build_http_app(server, settings, metrics)
+    app = build_http_app(server, settings, metrics, dispatcher.conversations if settings.receives_webhooks else None)
     sock = socket.socket(fileno=fd)
     log.info("worker %d serving", os.getpid())
 
     async def run() -> None:
         async with closing(dispatcher), anyio.create_task_group() as tg:
+            await dispatcher.start()  # the ledger: already migrated by the parent; opened here before the first call
             tg.start_soon(stop_with_parent, os.getppid())
             await serve_http(app, dispatcher, serve_options(settings, listener=sock, metrics=metrics))
             tg.cancel_scope.cancel()

@@ -1,0 +1,81 @@
+"""The conversation tables in both databases: one row per message id and direction, receipts that update our
+messages (a final status is kept), the order waiters read changes in, and pages of one conversation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from clicksend_mcp.store import locate, open_store
+from clicksend_mcp.store.messages import MessageEvent, MessageFilter, MessageStore
+from clicksend_mcp.store.migrations import latest
+
+pytestmark = pytest.mark.anyio
+
+PEER = "+61411111111"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MessageStore]:
+    url = f"sqlite://{tmp_path}/ledger.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    opened = open_store(locate(url))
+    await opened.open()
+    assert await opened.schema_version() == latest(request.param) >= 3
+    yield opened  # type: ignore[misc]
+    await opened.close()
+
+
+def sent(message_id: str, **extra: object) -> MessageEvent:
+    return MessageEvent("outbound", "sms", message_id, peer=PEER, body="Are you free?", status="Sent", **extra)  # type: ignore[arg-type]
+
+
+def reply(message_id: str, original: str | None = None) -> MessageEvent:
+    return MessageEvent("inbound", "sms", message_id, peer=PEER, body="Yes", original_message_id=original)
+
+
+async def test_a_message_delivered_twice_is_stored_once(store: MessageStore) -> None:
+    first = await store.record_messages("t", [sent("M1"), reply("R1", "M1")], 1.0)
+    again = await store.record_messages("t", [sent("M1"), reply("R1", "M1")], 2.0)
+    assert [m.message_id for m in first] == ["M1", "R1"] and again == []
+    assert len(await store.conversation("t", PEER, None, 10)) == 2
+
+
+async def test_a_receipt_updates_our_message_and_a_late_non_final_one_does_not_undo_delivered(
+    store: MessageStore,
+) -> None:
+    await store.record_messages("t", [sent("M1")], 1.0)
+    delivered = await store.record_messages("t", [MessageEvent("outbound", "sms", "M1", status="Delivered")], 2.0)
+    late = await store.record_messages("t", [MessageEvent("outbound", "sms", "M1", status="Sent")], 3.0)
+    [row] = await store.outbound("t", ["M1"])
+    assert [m.status for m in delivered] == ["Delivered"] and delivered[0].peer == PEER
+    assert late == [] and row.status == "Delivered" and row.body == "Are you free?"
+
+
+async def test_a_receipt_before_the_send_is_recorded_keeps_both_halves(store: MessageStore) -> None:
+    await store.record_messages("t", [MessageEvent("outbound", "sms", "M2", status="Delivered")], 1.0)
+    await store.record_messages("t", [sent("M2")], 2.0)
+    [row] = await store.outbound("t", ["M2"])
+    assert (row.status, row.peer, row.body) == ("Delivered", PEER, "Are you free?")
+
+
+async def test_waiters_read_changes_in_order_and_only_what_matches(store: MessageStore) -> None:
+    await store.record_messages("t", [sent("M1"), reply("R0")], 1.0)
+    mark = await store.last_seq("t")
+    await store.record_messages(
+        "t", [reply("R1", "M1"), MessageEvent("outbound", "sms", "M1", status="Delivered")], 2.0
+    )
+    await store.record_messages("other-tenant", [reply("R2", "M1")], 2.0)
+    changed = await store.messages_after("t", mark, MessageFilter(), 10)
+    answers = await store.messages_after("t", 0, MessageFilter("inbound", PEER, original_message_ids=("M1",)), 10)
+    assert [m.message_id for m in changed] == ["R1", "M1"]
+    assert [m.message_id for m in answers] == ["R1"]
+
+
+async def test_a_conversation_reads_in_pages_newest_first(store: MessageStore) -> None:
+    await store.record_messages("t", [reply(f"R{i}") for i in range(5)], 1.0)
+    first = await store.conversation("t", PEER, None, 3)
+    rest = await store.conversation("t", PEER, first[-1].id, 3)
+    assert [m.message_id for m in first] == ["R4", "R3", "R2"]
+    assert [m.message_id for m in rest] == ["R1", "R0"]
