@@ -35,6 +35,30 @@ class SendIntent:
     arguments_hash: str | None = None
 
 
+def send_row(intent: SendIntent, outcome: str, *, with_key: bool) -> tuple[object, ...]:
+    """The values of a new `sends` row, in the column order both stores insert them (see INSERT_SEND_COLUMNS)."""
+    return (
+        intent.tenant,
+        intent.tool,
+        intent.channel,
+        intent.created_at,
+        intent.scheduled_at,
+        outcome,
+        intent.recipient_count,
+        intent.cost,
+        intent.currency,
+        intent.tag,
+        intent.idempotency_key if with_key else None,
+        intent.arguments_hash if with_key else None,
+    )
+
+
+INSERT_SEND_COLUMNS = (
+    "tenant, tool, channel, created_at, scheduled_at, outcome, recipient_count, cost, currency, tag, idempotency_key, "
+    "arguments_hash"
+)
+
+
 @dataclass(frozen=True)
 class SendRecord:
     id: int

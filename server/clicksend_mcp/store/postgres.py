@@ -14,7 +14,19 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from ..limits import Periods, RecipientUsage, Usage
-from .base import COLUMNS, COUNTED, Admission, DaySpend, Decide, SendIntent, SendRecord, Settlement, record_of
+from .base import (
+    COLUMNS,
+    COUNTED,
+    INSERT_SEND_COLUMNS,
+    Admission,
+    DaySpend,
+    Decide,
+    SendIntent,
+    SendRecord,
+    Settlement,
+    record_of,
+    send_row,
+)
 from .migrations import SCHEMA_VERSION_TABLE, migrations
 from .postgres_messages import PostgresMessages
 
@@ -183,22 +195,9 @@ class PostgresStore(PostgresMessages):
 
 async def _insert(conn: AsyncConnection[Any], intent: SendIntent, outcome: str, *, with_key: bool) -> int:
     cur = await conn.execute(
-        "INSERT INTO sends (tenant, tool, channel, created_at, scheduled_at, outcome, recipient_count, cost, currency, "
-        "tag, idempotency_key, arguments_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (
-            intent.tenant,
-            intent.tool,
-            intent.channel,
-            intent.created_at,
-            intent.scheduled_at,
-            outcome,
-            intent.recipient_count,
-            intent.cost,
-            intent.currency,
-            intent.tag,
-            intent.idempotency_key if with_key else None,
-            intent.arguments_hash if with_key else None,
-        ),
+        f"INSERT INTO sends ({INSERT_SEND_COLUMNS}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        send_row(intent, outcome, with_key=with_key),
     )
     row = await cur.fetchone()
     assert row is not None

@@ -12,7 +12,19 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from ..limits import Periods, RecipientUsage, Usage
-from .base import COLUMNS, COUNTED, Admission, DaySpend, Decide, SendIntent, SendRecord, Settlement, record_of
+from .base import (
+    COLUMNS,
+    COUNTED,
+    INSERT_SEND_COLUMNS,
+    Admission,
+    DaySpend,
+    Decide,
+    SendIntent,
+    SendRecord,
+    Settlement,
+    record_of,
+    send_row,
+)
 from .migrations import SCHEMA_VERSION_TABLE, migrations
 from .sqlite_messages import SqliteMessages
 
@@ -211,22 +223,8 @@ def _settle(conn: sqlite3.Connection, send_id: int, settlement: Settlement) -> N
 
 def _insert(conn: sqlite3.Connection, intent: SendIntent, outcome: str, *, with_key: bool) -> int:
     cursor = conn.execute(
-        "INSERT INTO sends (tenant, tool, channel, created_at, scheduled_at, outcome, recipient_count, cost, currency, "
-        "tag, idempotency_key, arguments_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            intent.tenant,
-            intent.tool,
-            intent.channel,
-            intent.created_at,
-            intent.scheduled_at,
-            outcome,
-            intent.recipient_count,
-            intent.cost,
-            intent.currency,
-            intent.tag,
-            intent.idempotency_key if with_key else None,
-            intent.arguments_hash if with_key else None,
-        ),
+        f"INSERT INTO sends ({INSERT_SEND_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        send_row(intent, outcome, with_key=with_key),
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
