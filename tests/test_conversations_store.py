@@ -3,6 +3,7 @@ messages (a final status is kept), the order waiters read changes in, and pages 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from clicksend_mcp.store import locate, open_store
 from clicksend_mcp.store.messages import MessageEvent, MessageFilter, MessageStore
 from clicksend_mcp.store.migrations import latest
+from clicksend_mcp.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +81,44 @@ async def test_a_conversation_reads_in_pages_newest_first(store: MessageStore) -
     rest = await store.conversation("t", PEER, first[-1].id, 3)
     assert [m.message_id for m in first] == ["R4", "R3", "R2"]
     assert [m.message_id for m in rest] == ["R1", "R0"]
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = open_store(locate(f"sqlite://{tmp_path}/ledger.db"))
+    assert isinstance(opened, SqliteStore)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+def statements(store: SqliteStore) -> list[str]:
+    """Every statement the store's connection runs from now on, in order (SQLite's own trace hook)."""
+    seen: list[str] = []
+    assert store._conn is not None
+    store._conn.set_trace_callback(seen.append)
+    return seen
+
+
+async def test_the_next_message_number_is_read_from_an_index_not_from_every_row(sqlite_store: SqliteStore) -> None:
+    with sqlite3.connect(sqlite_store.path) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT COALESCE(MAX(seq), 0) FROM messages").fetchall()
+    # An index led by tenant would be read whole: MAX over every tenant's rows needs one led by seq.
+    assert plan[0][3].endswith("USING COVERING INDEX messages_by_global_seq")
+
+
+async def test_a_copy_of_our_own_send_is_committed_without_waiting_for_the_disk(sqlite_store: SqliteStore) -> None:
+    seen = statements(sqlite_store)
+    await sqlite_store.record_messages("t", [sent("M1")], 1.0, durable=False)
+    begin = seen.index("BEGIN IMMEDIATE")
+    assert "PRAGMA synchronous = NORMAL" in seen[:begin] and seen[-1] == "PRAGMA synchronous = FULL"
+
+
+async def test_a_received_message_waits_for_the_disk_and_so_does_our_send_after_a_copy(
+    sqlite_store: SqliteStore,
+) -> None:
+    await sqlite_store.record_messages("t", [sent("M1")], 1.0, durable=False)
+    seen = statements(sqlite_store)
+    await sqlite_store.record_messages("t", [reply("R1", "M1")], 2.0)
+    assert not any(s.startswith("PRAGMA synchronous") for s in seen)
+    assert sqlite_store._conn is not None and sqlite_store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

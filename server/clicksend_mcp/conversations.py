@@ -266,12 +266,13 @@ class Conversations:
 
     # --- arriving ---------------------------------------------------------------------------------------------------
 
-    async def ingest(self, events: Sequence[MessageEvent]) -> list[StoredMessage]:
+    async def ingest(self, events: Sequence[MessageEvent], *, durable: bool = True) -> list[StoredMessage]:
         """Store what arrived; wake the waiters and listeners of this process (others: NOTIFY or their polling)."""
         if not events:
             return []
         await self._ready()
-        stored = await self.store.record_messages(self.tenant, [self._protect(e) for e in events], self.clock.now())
+        protected = [self._protect(e) for e in events]
+        stored = await self.store.record_messages(self.tenant, protected, self.clock.now(), durable=durable)
         changed = [self._reveal(m) for m in stored]
         if changed:
             self._changed.set()
@@ -285,7 +286,10 @@ class Conversations:
 
     async def record_send(self, tool_channel: str | None, result: dict[str, Any]) -> None:
         if tool_channel in ("sms", "mms", "voice") and result.get("successful"):
-            await self.ingest(sent_events(result.get("data"), tool_channel))
+            # Not waited onto the disk, like the send's settlement: the send itself was made durable before it left,
+            # and a power cut that loses this copy leaves the message in ClickSend's history (a second fsync per
+            # send would cost more than the rest of the server's work for it).
+            await self.ingest(sent_events(result.get("data"), tool_channel), durable=False)
 
     async def poll(self, dispatcher: Dispatcher) -> int:
         """One look at ClickSend's inbound and receipt lists (newest first, nothing marked read, so other readers of

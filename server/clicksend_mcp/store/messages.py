@@ -66,10 +66,14 @@ class MessageFilter:
 
 class MessageStore(Protocol):
     async def record_messages(
-        self, tenant: str, events: Sequence[MessageEvent], received_at: float
+        self, tenant: str, events: Sequence[MessageEvent], received_at: float, *, durable: bool = True
     ) -> list[StoredMessage]:
         """Store what arrived, once per (direction, message id); returns the rows that are new or changed (a
-        duplicate delivery changes nothing and returns nothing). Wakes listeners on other processes."""
+        duplicate delivery changes nothing and returns nothing). Wakes listeners on other processes.
+
+        `durable=False` commits without waiting for the disk (a crash of this process loses nothing; a power cut
+        may lose the last rows): for our own sends' copies, which ClickSend's history and the send's settlement
+        (itself not waited for) also hold. What ClickSend pushes or we poll is always stored durably."""
         ...
 
     async def messages_after(

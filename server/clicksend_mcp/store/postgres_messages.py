@@ -33,10 +33,12 @@ class PostgresMessages:
     _url: str
 
     async def record_messages(
-        self, tenant: str, events: Sequence[MessageEvent], received_at: float
+        self, tenant: str, events: Sequence[MessageEvent], received_at: float, *, durable: bool = True
     ) -> list[StoredMessage]:
         changed: list[StoredMessage] = []
         async with self._pool.connection() as conn, conn.transaction():
+            if not durable:  # see MessageStore.record_messages
+                await conn.execute("SET LOCAL synchronous_commit TO OFF")
             for event in events:
                 cur = await conn.execute(
                     f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES ({', '.join(['%s'] * 14)}, "  # type: ignore[arg-type]

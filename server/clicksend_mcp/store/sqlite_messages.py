@@ -34,9 +34,18 @@ class SqliteMessages:
         raise NotImplementedError
 
     async def record_messages(
-        self, tenant: str, events: Sequence[MessageEvent], received_at: float
+        self, tenant: str, events: Sequence[MessageEvent], received_at: float, *, durable: bool = True
     ) -> list[StoredMessage]:
         def work(conn: sqlite3.Connection) -> list[StoredMessage]:
+            if not durable:  # committed without its own fsync (see MessageStore.record_messages)
+                conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                return record(conn)
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous = FULL")
+
+        def record(conn: sqlite3.Connection) -> list[StoredMessage]:
             changed: list[StoredMessage] = []
             with self._transaction(conn):
                 (seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
