@@ -34,6 +34,17 @@ class MessageEvent:
 
 
 @dataclass(frozen=True)
+class SentCopies:
+    """Our own messages from a send's answer, stored with the send's settlement (`LedgerStore.settle`): in the same
+    trip to the database and, like the settlement, without waiting for the disk. A power cut may lose them with
+    the settlement; the send itself was made durable before it left, and ClickSend's history keeps the messages."""
+
+    tenant: str
+    events: Sequence[MessageEvent]
+    received_at: float
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     id: int
     direction: str
@@ -66,14 +77,10 @@ class MessageFilter:
 
 class MessageStore(Protocol):
     async def record_messages(
-        self, tenant: str, events: Sequence[MessageEvent], received_at: float, *, durable: bool = True
+        self, tenant: str, events: Sequence[MessageEvent], received_at: float
     ) -> list[StoredMessage]:
         """Store what arrived, once per (direction, message id); returns the rows that are new or changed (a
-        duplicate delivery changes nothing and returns nothing). Wakes listeners on other processes.
-
-        `durable=False` commits without waiting for the disk (a crash of this process loses nothing; a power cut
-        may lose the last rows): for our own sends' copies, which ClickSend's history and the send's settlement
-        (itself not waited for) also hold. What ClickSend pushes or we poll is always stored durably."""
+        duplicate delivery changes nothing and returns nothing). Wakes listeners on other processes."""
         ...
 
     async def messages_after(
