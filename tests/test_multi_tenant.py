@@ -279,3 +279,22 @@ async def test_a_cookie_set_in_one_tenants_answer_never_goes_out_with_another_te
         assert response.status == 200 and response.headers["set-cookie"].startswith("session=")
     await http.aclose()
     assert cookies_seen == [None, None]
+
+
+async def test_a_calls_own_credentials_replace_the_stored_ones_whatever_their_letter_case() -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append([(k, v) for k, v in scope["headers"] if k == b"authorization"])
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"response_code": "SUCCESS", "data": {}}'})
+
+    stored = "Basic " + basic_token(*ALICE)
+    http = ClickSendHttp("http://clicksend.invalid/v3", headers={"Authorization": stored}, asgi_app=app)
+    await http.send(HttpRequest("GET", "/account"), {"authorization": "Basic " + basic_token(*BOB)})
+    await http.send(HttpRequest("GET", "/account"))
+    await http.aclose()
+    assert seen == [
+        [(b"authorization", ("Basic " + basic_token(*BOB)).encode())],
+        [(b"authorization", stored.encode())],
+    ]

@@ -108,13 +108,18 @@ class ClickSendHttp:
             raise TransportFailure("timeout", True, f"{self.service} did not finish answering in time") from None
 
     async def _send(self, request: HttpRequest, url: str, headers: dict[str, str] | None) -> HttpResponse:
+        own = _merged(headers, request.headers)
+        merged: dict[str, str] | httpx2.Headers = self._headers
+        if own:  # over the defaults by name in any letter case, as the client merged them: never a header twice
+            merged = httpx2.Headers(self._headers)
+            merged.update(own)
         try:
             outgoing = httpx2.Request(
                 request.method,
                 url,
                 params=list(request.query) or None,
                 json=request.json_body,
-                headers={**self._headers, **_merged(headers, request.headers)},
+                headers=merged,
                 extensions={"timeout": self._timeout},
             )
             response = await self.transport.handle_async_request(outgoing)
