@@ -15,7 +15,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types.jsonrpc import INVALID_PARAMS
 
-from . import __version__
+from . import SERVER_NAME, __version__
 from . import discovery as discovery_tools
 from .compiler import OUTPUT_SCHEMA, SERVER_INPUTS_NOTE, CompiledTool
 from .confirmation import Confirmation, call_result, seal_request_state
@@ -23,7 +23,6 @@ from .discovery import meta_tools
 from .dispatcher import CallScope, Dispatcher, UnknownToolError
 from .selection import Narrowing, NarrowingError, read_narrowing
 from .tenancy import TenantHeaderError, read_tenant
-from .transports.asgi import SERVER_NAME
 
 log = logging.getLogger("clicksend_mcp")
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from .. import __version__
+from .. import SERVER_NAME, __version__
 from .access import (
     SDK_SECURITY,
     BearerTokenGate,
@@ -31,8 +31,6 @@ from .metrics import Metrics
 from .oauth import OAuthConfig
 from .sessions import SessionQuota
 from .webhooks import with_webhooks
-
-SERVER_NAME = "clicksend-mcp"
 
 
 @dataclass(frozen=True)

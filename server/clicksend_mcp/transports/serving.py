@@ -21,7 +21,6 @@ import anyio.abc
 
 from ..dispatcher import Dispatcher
 from ..settings import ConfigError
-from .connections import BACKLOG, ConnectionLimits, fit_to_descriptors, guarded_h11
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -51,6 +50,8 @@ def bind_listener(host: str, port: int) -> socket.socket:
     """A bound, listening socket for uvicorn, or ConfigError naming the address and what to do.
 
     Binding before anything starts makes a taken port one clear line, not uvicorn's traceback after start-up."""
+    from .connections import BACKLOG  # here, not at the top: the stdio transport never loads uvicorn's h11 protocol
+
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -137,6 +138,8 @@ def serve_options(settings: Settings, listener: socket.socket | None = None, met
 async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) -> None:
     """Serve an ASGI app until SIGINT/SIGTERM; then stop accepting and let in-flight calls finish (up to the grace)."""
     import uvicorn
+
+    from .connections import BACKLOG, ConnectionLimits, fit_to_descriptors, guarded_h11
 
     config = uvicorn.Config(
         app,
