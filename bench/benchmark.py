@@ -127,7 +127,9 @@ SERVERS: dict[str, Callable[[str], tuple[list[str], dict[str, str]]]] = {
 
 
 def listing_bytes(result: types.ListToolsResult) -> int:
-    return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
+    """The tools/list `result` as a handshake-era client receives it (what `clicksend-mcp tools --size` reports)."""
+    tools = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in result.tools]
+    return len(json.dumps({"tools": tools}, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 async def cold_start_once(name: str, fake_url: str) -> tuple[float, int, int, float | None]:

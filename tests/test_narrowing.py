@@ -143,3 +143,17 @@ async def test_discovery_search_sees_only_the_narrowed_tools(fake_on_loopback: A
     assert ACCOUNT in names(account)
     assert refused.structured_content["error_code"] == "UNKNOWN_TOOL"
     assert "X-MCP-Toolsets" in refused.structured_content["error"]
+
+
+async def test_a_narrowed_listing_never_points_to_a_tool_it_leaves_out(fake_on_loopback: Any) -> None:
+    _fake, server = fake_on_loopback
+    update, create = "CLICKSEND_UPDATE_AUTOMATIONS_SMS_INBOUND", "CLICKSEND_CREATE_AUTOMATIONS_SMS_INBOUND"
+    async with served("http", {**direct_env(server.base_url), "CLICKSEND_TOOLSETS": "all"}) as base:
+        everything, _ = await listed_and_called(base, {})
+        alone, _ = await listed_and_called(base, {"X-MCP-Tools": update})
+    # In the full list the update points to the create above it; listed alone it says everything itself.
+    assert everything[update].input_schema["properties"]["action"]["description"] == f"As in {create}."
+    assert set(alone) == {update}
+    action = alone[update].input_schema["properties"]["action"]
+    assert "enum" in action and not action["description"].startswith("As in")
+    assert "As in " not in str(alone[update].input_schema)

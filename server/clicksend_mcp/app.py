@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import mcp_types as types
+import pydantic_core
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
@@ -17,10 +18,11 @@ from mcp_types.jsonrpc import INVALID_PARAMS
 
 from . import SERVER_NAME, __version__
 from . import discovery as discovery_tools
-from .compiler import OUTPUT_SCHEMA, SERVER_INPUTS_NOTE, CompiledTool
+from .compiler import SERVER_INPUTS_NOTE, CompiledTool
 from .confirmation import Confirmation, call_result, seal_request_state
 from .discovery import meta_tools
 from .dispatcher import CallScope, Dispatcher, UnknownToolError
+from .listing import LISTING_NOTE, listed_tool, listed_tools
 from .selection import Narrowing, NarrowingError, read_narrowing
 from .tenancy import TenantHeaderError, read_tenant
 
@@ -43,80 +45,31 @@ INSTRUCTIONS = (
     "Sends cost money and reach real people: quote with the price tools or dry_run: true first, and try things with "
     "ClickSend's test numbers (e.g. +61411111111). A send's optional idempotency_key (8-200 printable characters, "
     "e.g. a UUID): the same key within 24 hours sends nothing and returns the first result with replayed: true. "
-    "Timestamps in answers are Unix seconds (UTC); a time input also "
+    "Timestamps in answers and time inputs are Unix seconds (UTC) unless a tool says otherwise; a time input also "
     "takes ISO 8601 with an offset or 'YYYY-MM-DD HH:MM Area/City', and times_used in the result says the UTC time "
-    "sent. A tool marked (not enabled here) exists but is not served: the operator can add it with --tools NAME. "
-    + SERVER_INPUTS_NOTE
+    "sent. A send's recipient limit (ClickSend's, or the operator's --max-recipients where a tool states one) counts "
+    "a contact list as its contacts. A tool marked (not enabled here) exists but is not served: the operator can add "
+    "it with --tools NAME. " + SERVER_INPUTS_NOTE + " " + LISTING_NOTE
 )
-
-
-def listed_tool(tool: CompiledTool, canonical: CompiledTool | None = None) -> dict[str, Any]:
-    """One tool as tools/list sends it (what `mcp_tool` dumps to), built directly: the schemas are the compiled
-    tool's own objects, not copies, so the listing costs neither a pydantic model per tool at start nor the memory
-    of a second and third copy of every schema.
-
-    Every tool's outputSchema is the one shared OUTPUT_SCHEMA object. `canonical`: the listed tool this
-    one is a second name of, with the same inputs; then the alias says so and its inputs carry no descriptions, which
-    the canonical entry next to it already gives, rather than every word of it twice."""
-    description = " ".join(tool.spec.description.split())
-    schema = tool.input_schema
-    if canonical is not None:
-        description = (
-            f"Same as {canonical.name}, a second name for one endpoint: the same inputs (described there) and result."
-        )
-        schema = _without_descriptions(schema)
-    entry: dict[str, Any] = {
-        "name": tool.name,
-        "title": tool.spec.title,
-        "description": description,
-        "inputSchema": schema,
-        "outputSchema": OUTPUT_SCHEMA,
-        "annotations": {k: v for k, v in tool.annotations.items() if v is not None},
-    }
-    return {k: v for k, v in entry.items() if v is not None}
-
-
-def listed_tools(tools: Iterable[CompiledTool]) -> list[dict[str, Any]]:
-    """The tools/list entries of these tools, each alias whose canonical tool is listed too stated once."""
-    listed = list(tools)
-    by_name = {t.name: t for t in listed}
-    entries = []
-    for tool in listed:
-        canonical = by_name.get(tool.spec.alias_of or "")
-        same = canonical is not None and canonical.input_schema == tool.input_schema
-        entries.append(listed_tool(tool, canonical if same else None))
-    return entries
-
-
-def _without_descriptions(schema: Any) -> Any:
-    """A JSON Schema without its description keywords (a property *named* description stays)."""
-    if isinstance(schema, list):
-        return [_without_descriptions(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key == "description" and isinstance(value, str):
-            continue
-        if key in ("properties", "$defs", "patternProperties") and isinstance(value, dict):
-            out[key] = {name: _without_descriptions(sub) for name, sub in value.items()}
-        else:
-            out[key] = _without_descriptions(value)
-    return out
 
 
 def mcp_tool(tool: CompiledTool) -> types.Tool:
     return types.Tool.model_validate(listed_tool(tool))
 
 
+def listed_entries(tools: Iterable[CompiledTool], *, discovery: bool) -> list[dict[str, Any]]:
+    """The `tools` of the tools/list answer: these tools' entries, or in discovery mode the discovery tools'."""
+    if discovery:
+        meta = (types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in tools))
+        return [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in meta]
+    return listed_tools(tools)
+
+
 def listing_bytes(tools: Iterable[CompiledTool], *, discovery: bool) -> int:
-    """The size of the tools/list answer for these tools, as a client receives it."""
-    listed = (
-        [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in tools)]
-        if discovery
-        else [types.Tool.model_validate(entry) for entry in listed_tools(tools)]
-    )
-    return len(types.ListToolsResult(tools=listed).model_dump_json(by_alias=True, exclude_none=True).encode())
+    """The size of the tools/list answer for these tools, as a client receives it: the `result` of the JSON-RPC
+    response, serialized compactly as the SDK writes it. A handshake-era client receives `{"tools": [...]}`; a
+    2026-era one also gets the envelope's caching hints and the server's name in `_meta` (some 170 bytes more)."""
+    return len(pydantic_core.to_json({"tools": listed_entries(tools, discovery=discovery)}))
 
 
 def request_headers(ctx: ServerRequestContext[Any, Any]) -> Mapping[str, str]:
@@ -150,16 +103,14 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
     """The low-level MCP server over the dispatcher's selected tools, or the three discovery tools.
 
     `state_keys` seal the confirmation's request state (first seals, all open); without them a per-process key."""
+    # The list never changes while serving: built once, as the plain JSON the SDK sends as it is (the envelope's own
+    # fields, such as the caching hints, as the SDK's model dumps them).
+    listing = types.ListToolsResult(tools=[]).model_dump(by_alias=True, mode="json", exclude_none=True)
+    listing["tools"] = listed_entries(dispatcher.tools.values(), discovery=discovery)
     if discovery:
-        meta = [types.Tool.model_validate(t) for t in meta_tools(t.spec.toolset for t in dispatcher.tools.values())]
-        schemas = {t.name: t.input_schema for t in meta}
-        listing = types.ListToolsResult(tools=meta).model_dump(by_alias=True, mode="json", exclude_none=True)
+        schemas = {t["name"]: t["inputSchema"] for t in listing["tools"]}
     else:
         schemas = {name: t.input_schema for name, t in dispatcher.tools.items()}
-        # The list never changes while serving: built once, as the plain JSON the SDK sends as it is (the
-        # envelope's own fields, such as the caching hints, as the SDK's model dumps them).
-        listing = types.ListToolsResult(tools=[]).model_dump(by_alias=True, mode="json", exclude_none=True)
-        listing["tools"] = listed_tools(dispatcher.tools.values())
     narrowed_listings: dict[Narrowing, dict[str, Any]] = {}
     confirm = Confirmation(dispatcher)
 
@@ -170,7 +121,9 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
         found = narrowed_listings.get(narrowing)
         if found is None:
             visible = dispatcher.visible(narrowing)
-            found = {**listing, "tools": [t for t in listing["tools"] if t["name"] in visible]}
+            # Built for these tools, not filtered from the full list: an entry may point to an earlier one
+            # ("As in TOOL.", an alias's canonical tool) that this narrowing leaves out.
+            found = {**listing, "tools": listed_tools(t for n, t in dispatcher.tools.items() if n in visible)}
             if len(narrowed_listings) < 64:  # a few distinct narrowings in practice; bounded all the same
                 narrowed_listings[narrowing] = found
         return found

@@ -85,10 +85,7 @@ def present(
 
         description = render(tool.spec.description)
         if limit is not None:
-            description = (
-                f"{description.rstrip()} This server allows at most {limit} recipients per call "
-                "(--max-recipients); a contact list counts as its contacts."
-            )
+            description = f"{description.rstrip()} This server allows at most {limit} recipients per call."
         schema = _map_descriptions(copy.deepcopy(tool.input_schema), render)
         if limit is not None:
             _cap_recipient_arrays(schema, tool, limit)
