@@ -109,6 +109,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free loopback ports: each socket stays bound until all are chosen, since the kernel may
+    hand a port just released by one call of free_port to the next."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 class LoopbackServer:
     """Serves an ASGI app on 127.0.0.1 from a background thread, for tests that cross a process boundary."""
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from clicksend_mcp.settings import Settings, env_name
+from clicksend_mcp.store import locate
 from nginx_process import check_config, main_config, nginx_binary, render_deploy_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +53,16 @@ def test_the_deployment_runs_three_hardened_replicas_with_probes_and_limits() ->
     secret_refs = {
         e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})
     }
-    assert set(secret_refs) == {"CLICKSEND_MCP_AUTH_TOKEN", "CLICKSEND_MCP_STATE_KEYS"}
+    assert set(secret_refs) == {
+        "CLICKSEND_MCP_AUTH_TOKEN",
+        "CLICKSEND_MCP_STATE_KEYS",
+        "CLICKSEND_MCP_DATABASE_URL",  # one ledger for every replica: budgets and idempotency hold across them
+        "CLICKSEND_MCP_LEDGER_KEY",
+    }
+    example = by_kind("Secret", "clicksend-mcp")["stringData"]
+    assert {ref["key"] for ref in secret_refs.values()} == set(example)  # the example shows every key read
+    location = locate(example["database-url"])
+    assert location is not None and location.kind == "postgresql"
     assert pod["terminationGracePeriodSeconds"] > 30  # longer than the shutdown grace
 
 
