@@ -50,7 +50,7 @@ PRICE = "0.077"  # the fake's quote for one SMS part to an Australian number
 @dataclass
 class Topology:
     url: str  # nginx's /mcp
-    fake: FakeClickSend
+    fake: Any  # a FakeClickSend, or an AccountsFake serving several accounts
     fake_url: str
     database_url: str  # the PostgreSQL ledger every replica shares
     replicas: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)  # port -> process
@@ -139,11 +139,14 @@ def topology(postgres_server: PostgresServer) -> Iterator[Topology]:
 
 
 @contextmanager
-def running_topology(database_url: str, **extra_env: str) -> Iterator[Topology]:
+def running_topology(
+    database_url: str, fake: Any = None, *, stored_credentials: bool = True, **extra_env: str
+) -> Iterator[Topology]:
     """nginx on a free loopback port in front of three replicas sharing the ledger at `database_url` (their settings
-    plus `extra_env`), and the fake."""
+    plus `extra_env`), and the fake (a FakeClickSend unless given). Without `stored_credentials` the replicas hold
+    no ClickSend credentials and no backend (multi-tenant mode: each request brings its own)."""
     binary = nginx_binary()
-    fake = FakeClickSend()
+    fake = fake if fake is not None else FakeClickSend()
     with LoopbackServer(fake) as upstream, tempfile.TemporaryDirectory(prefix="clicksend-topology-") as tmp:
         workdir = Path(tmp)
         *ports, listen = free_ports(4)
@@ -154,6 +157,8 @@ def running_topology(database_url: str, **extra_env: str) -> Iterator[Topology]:
         try:
             for index, port in enumerate(ports, start=1):
                 env = replica_env(upstream.base_url, STATE_KEY, f"replica-{index}", database_url, **extra_env)
+                if not stored_credentials:
+                    del env["CLICKSEND_USERNAME"], env["CLICKSEND_API_KEY"], env["CLICKSEND_BACKEND"]
                 topology.replicas[port] = start_replica(port, env, workdir)
             for port, process in topology.replicas.items():
                 wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
