@@ -113,3 +113,65 @@ async def test_retries_are_counted_by_backend(tools: dict[str, CompiledTool]) ->
     assert value(found, "clicksend_mcp_retries_total", backend="direct") == 2
     assert value(found, "clicksend_mcp_upstream_seconds_count", backend="direct") == 3
     assert value(found, "clicksend_mcp_calls_total", tool="CLICKSEND_GET_ACCOUNT", outcome="success") == 1
+
+
+@pytest.mark.e2e
+async def test_refusals_at_the_http_layer_are_counted_by_reason(fake_on_loopback: Any) -> None:
+    fake, server = fake_on_loopback
+    env = {
+        "CLICKSEND_MCP_MULTI_TENANT": "true",
+        "CLICKSEND_BASE_URL": server.base_url,
+        "MATON_BASE_URL": server.base_url,
+        "CLICKSEND_MCP_AUTH_TOKEN": TOKEN,
+        "CLICKSEND_MCP_METRICS": "true",
+        "CLICKSEND_MCP_MAX_SESSIONS_PER_CLIENT": "1",
+    }
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "refused", "version": "0"},
+        },
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    authorized = {**accept, "Authorization": f"Bearer {TOKEN}"}
+    async with served("http", env) as base, httpx2.AsyncClient(timeout=30) as http:
+
+        async def status(headers: dict[str, str]) -> int:
+            return (await http.post(f"{base}/mcp", json=initialize, headers=headers)).status_code
+
+        with anyio.fail_after(60):
+            statuses = [
+                await status(accept),
+                await status({**accept, "Authorization": "Bearer no"}),
+                await status({**authorized, "Origin": "http://evil.test"}),
+                await status({**authorized, "Host": "evil.test"}),
+            ]
+            async with (
+                httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as holder,
+                Client(streamable_http_client(f"{base}/mcp", http_client=holder), mode="legacy") as client,
+            ):
+                # No credential headers: the multi-tenant refusal, as a call result.
+                missing = await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
+                # The client's one session is open: another is refused at the cap.
+                statuses.append(await status(authorized))
+            response = await http.get(f"{base}/metrics", headers=authorized)
+    assert statuses == [401, 401, 403, 421, 429]
+    assert missing.structured_content is not None
+    assert missing.structured_content["error_code"] == "MISSING_CREDENTIALS"
+    assert response.status_code == 200
+    found = samples(response.text)
+    for reason in (
+        "TOKEN_MISSING",
+        "TOKEN_INVALID",
+        "ORIGIN_NOT_ALLOWED",
+        "HOST_NOT_ALLOWED",
+        "TOO_MANY_SESSIONS",
+        "MISSING_CREDENTIALS",
+    ):
+        assert value(found, "clicksend_mcp_refusals_total", reason=reason) == 1, reason
+    assert "evil.test" not in response.text and TOKEN not in response.text and "Bearer" not in response.text
+    assert fake.requests == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,12 +20,16 @@ from clicksend_mcp.sandbox import SandboxAuth
 from clicksend_mcp.settings import ConfigError, Settings
 from clicksend_mcp.tenancy import TenantHeaderError, read_tenant
 from fake_clicksend import TEST_NUMBER, AccountsFake, FakeClickSend, LoopbackServer
-from test_e2e import served
+from test_e2e import run_cli, served
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 SEND = "CLICKSEND_CREATE_SMS_SEND"
 HISTORY = "CLICKSEND_SMS_HISTORY_GET"
+LEDGER = "CLICKSEND_GET_SEND_LEDGER"
+CHECK = "CLICKSEND_CHECK_SEND_OUTCOME"
+LEDGER_KEY = "tenant-ledger-key-0123456789abcdef0123"
+PRICE = 0.077  # the fake's price of one SMS part to TEST_NUMBER
 ALICE = ("alice", "ALICE-KEY-1f0e2d3c4b5a69788796a5b4")
 BOB = ("bob", "BOB-KEY-9a8b7c6d5e4f30211203f4e5")
 CAROL_MATON = "carol-maton-key-55aa66bb77cc88dd"
@@ -55,6 +61,45 @@ def tenant_env(base_url: str, **extra: str) -> dict[str, str]:
 
 def direct_headers(user: tuple[str, str]) -> dict[str, str]:
     return {"X-ClickSend-Username": user[0], "X-ClickSend-Api-Key": user[1]}
+
+
+def fingerprint(user: tuple[str, str]) -> str:
+    return read_tenant({"x-clicksend-username": user[0], "x-clicksend-api-key": user[1]}).fingerprint
+
+
+def ledger_env(base_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """A multi-tenant server with the send ledger (and its tools) on the given database; info logs (a line a call),
+    since these tests do not drain them."""
+    settings = {
+        "CLICKSEND_MCP_DATABASE_URL": database_url,
+        "CLICKSEND_MCP_LEDGER_KEY": LEDGER_KEY,
+        "CLICKSEND_TOOLSETS": "default,ledger",
+        "CLICKSEND_MCP_LOG_LEVEL": "info",
+    }
+    return tenant_env(base_url, **{**settings, **extra})
+
+
+def database(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return f"sqlite://{tmp_path}/ledger.db" if kind == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@asynccontextmanager
+async def tenant_client(base: str, user: tuple[str, str]) -> AsyncIterator[Client]:
+    async with (
+        httpx2.AsyncClient(headers=direct_headers(user), timeout=30) as http,
+        Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client,
+    ):
+        yield client
+
+
+async def structured(client: Client, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    result = await client.call_tool(name, arguments)
+    assert result.structured_content is not None, result.content
+    return dict(result.structured_content)
+
+
+def sms(body: str, **extra: Any) -> dict[str, Any]:
+    return {"messages": [{"to": TEST_NUMBER, "body": body}], **extra}
 
 
 async def send_and_read(url: str, headers: dict[str, str], body: str, mode: str) -> tuple[str, list[str]]:
@@ -194,6 +239,8 @@ def test_multi_tenant_refuses_stored_credentials_and_stdio() -> None:
         ).check_http_exposure()
     with pytest.raises(ConfigError, match="--transport http"):
         Settings(multi_tenant=True, transport="stdio").check_http_exposure()
+    with pytest.raises(ConfigError, match="CLICKSEND_MCP_WEBHOOK_SECRET"):
+        Settings(multi_tenant=True, transport="http", webhook_secret="w" * 32).check_http_exposure()
     Settings(multi_tenant=True, transport="http").check_http_exposure()
 
 
@@ -298,3 +345,136 @@ async def test_a_calls_own_credentials_replace_the_stored_ones_whatever_their_le
         [(b"authorization", ("Basic " + basic_token(*BOB)).encode())],
         [(b"authorization", stored.encode())],
     ]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_two_tenants_at_once_never_see_each_others_ledger_rows_or_usage(
+    accounts: Any, tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    fake, server = accounts
+    tags: dict[str, list[str]] = {"alice": [], "bob": []}
+    ledgers: dict[str, dict[str, Any]] = {}
+    async with served("http", ledger_env(server.base_url, database(kind, tmp_path, request))) as base:
+
+        async def tenant(name: str, user: tuple[str, str]) -> None:
+            async with tenant_client(base, user) as client:
+                for n in range(3):
+                    sent = await structured(client, SEND, sms(f"{name} {n}"))
+                    assert sent["successful"] is True, sent
+                    tags[name].append(sent["tag"])
+                ledgers[name] = await structured(client, LEDGER, {"limit": 100})
+
+        with anyio.fail_after(90):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(tenant, "alice", ALICE)
+                tg.start_soon(tenant, "bob", BOB)
+            async with tenant_client(base, ALICE) as alice:
+                own = await structured(alice, CHECK, {"tag": tags["alice"][0]})
+                others = await structured(alice, CHECK, {"tag": tags["bob"][0]})
+    for name, user in (("alice", ALICE), ("bob", BOB)):
+        ledger = ledgers[name]["data"]
+        assert ledger["tenant"] == fingerprint(user)[:12]
+        assert sorted(s["tag"] for s in ledger["recent_sends"]) == sorted(tags[name])
+        [today] = ledger["spend_by_day"]
+        assert today["sends"] == 3 and today["spent"] == f"{3 * PRICE:.4f}"
+        assert ledger["budget"]["day"]["spent"] == f"{3 * PRICE:.4f}"
+        assert len(fake.accounts[name].sent("POST", "/v3/sms/send")) == 3
+    # A tenant looks its own sends up (in its own account's history), and never finds another tenant's.
+    assert own["successful"] is True and own["data"]["sent"] is True, own
+    assert own["data"]["ledger_outcome_before"] == "sent"
+    assert others["error_code"] == "NOT_FOUND", others
+    assert "ALICE-KEY" not in json.dumps(ledgers) and "BOB-KEY" not in json.dumps(ledgers)
+    # The operator's `clicksend-mcp ledger` on the same settings shows every tenant's rows, each naming its tenant.
+    shown = run_cli("ledger", "--json", env=ledger_env(server.base_url, database(kind, tmp_path, request)))
+    assert shown.returncode == 0, shown.stderr
+    every = json.loads(shown.stdout)
+    assert every["tenant"] == "every tenant" and every["budget"] == {}
+    by_tenant = {fingerprint(ALICE)[:12]: sorted(tags["alice"]), fingerprint(BOB)[:12]: sorted(tags["bob"])}
+    assert {t: sorted(s["tag"] for s in every["recent_sends"] if s["tenant"] == t) for t in by_tenant} == by_tenant
+    assert sorted((d["tenant"], d["sends"]) for d in every["spend_by_day"]) == sorted((t, 3) for t in by_tenant)
+    table = run_cli("ledger", env=ledger_env(server.base_url, database(kind, tmp_path, request))).stdout
+    assert fingerprint(ALICE)[:12] in table and fingerprint(BOB)[:12] in table and "each tenant has its own" in table
+
+
+@pytest.mark.parametrize(
+    ("limit", "value"), [("CLICKSEND_MAX_SPEND_PER_DAY", "0.1"), ("CLICKSEND_MAX_MESSAGES_PER_RECIPIENT", "1/day")]
+)
+async def test_one_tenant_at_its_limit_does_not_refuse_another(
+    accounts: Any, tmp_path: Path, limit: str, value: str
+) -> None:
+    fake, server = accounts
+    env = ledger_env(server.base_url, f"sqlite://{tmp_path}/ledger.db", **{limit: value})
+    async with served("http", env) as base:
+        with anyio.fail_after(60):
+            async with tenant_client(base, ALICE) as alice:
+                first = await structured(alice, SEND, sms("alice 1"))
+                second = await structured(alice, SEND, sms("alice 2"))
+            async with tenant_client(base, BOB) as bob:
+                bobs = await structured(bob, SEND, sms("bob 1"))
+                ledger = await structured(bob, LEDGER, {})
+    assert first["successful"] is True and second["error_code"] == "REFUSED", second
+    assert bobs["successful"] is True, bobs
+    assert [s["outcome"] for s in ledger["data"]["recent_sends"]] == ["sent"]
+    if limit == "CLICKSEND_MAX_SPEND_PER_DAY":
+        # The operator's budget applies to each tenant on its own: Bob has spent one message of his own 0.1.
+        assert ledger["data"]["budget"]["day"]["remaining"] == f"{0.1 - PRICE:.4f}"
+    assert len(fake.accounts["alice"].sent("POST", "/v3/sms/send")) == 1
+    assert len(fake.accounts["bob"].sent("POST", "/v3/sms/send")) == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_one_idempotency_key_from_two_tenants_sends_once_for_each_and_replays_only_within_a_tenant(
+    accounts: Any, tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    fake, server = accounts
+    key = "shared-idempotency-key-0001"
+    found: dict[str, list[dict[str, Any]]] = {"alice": [], "bob": []}
+    async with served("http", ledger_env(server.base_url, database(kind, tmp_path, request))) as base:
+
+        async def tenant(name: str, user: tuple[str, str]) -> None:
+            async with tenant_client(base, user) as client:
+                for _ in range(2):  # the second call repeats the key within the tenant: a replay
+                    found[name].append(await structured(client, SEND, sms(f"from {name}", idempotency_key=key)))
+
+        with anyio.fail_after(90):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(tenant, "alice", ALICE)
+                tg.start_soon(tenant, "bob", BOB)
+    # Different arguments under one key are no conflict across tenants: each tenant's key is its own.
+    for name in ("alice", "bob"):
+        first, again = found[name]
+        assert first["successful"] is True and not first.get("replayed"), first
+        assert again["successful"] is True and again.get("replayed") is True, again
+        assert again["data"]["messages"][0]["message_id"] == first["data"]["messages"][0]["message_id"]
+        assert again["data"]["messages"][0]["body"] == f"from {name}"
+        posted = fake.accounts[name].sent("POST", "/v3/sms/send")
+        assert len(posted) == 1
+    alice_id = found["alice"][0]["data"]["messages"][0]["message_id"]
+    assert alice_id != found["bob"][0]["data"]["messages"][0]["message_id"]
+
+
+async def test_a_tenant_reads_only_its_own_conversation_with_a_number(accounts: Any, tmp_path: Path) -> None:
+    fake, server = accounts
+    env = ledger_env(
+        server.base_url, f"sqlite://{tmp_path}/ledger.db", CLICKSEND_TOOLSETS="default,ledger,conversations"
+    )
+    async with served("http", env) as base:
+        with anyio.fail_after(60):
+            async with tenant_client(base, ALICE) as alice, tenant_client(base, BOB) as bob:
+                clients = {"alice": alice, "bob": bob}
+                sent = {name: await structured(client, SEND, sms(f"{name} asks")) for name, client in clients.items()}
+                seen = {
+                    name: await structured(client, "CLICKSEND_GET_CONVERSATION", {"number": TEST_NUMBER})
+                    for name, client in clients.items()
+                }
+    for name, conversation in seen.items():
+        assert conversation["successful"] is True, conversation
+        messages = conversation["data"]["messages"]
+        assert [m["body"] for m in messages if m["direction"] == "outbound"] == [f"{name} asks"]
+        # The replies polled from the tenant's own account (the fake answers each message) answer its own message.
+        [asked] = sent[name]["data"]["messages"]
+        assert all(m["in_reply_to"] == asked["message_id"] for m in messages if m["direction"] == "inbound")
+    # Polling for replies reached each tenant's own account, with its own credentials, and no other.
+    for name in ("alice", "bob"):
+        assert fake.accounts[name].sent("GET", "/v3/sms/inbound"), name
+    assert all(account for method, _, account in fake.requests if method == "GET")

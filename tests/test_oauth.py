@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -82,6 +83,16 @@ def fake_on_loopback() -> Iterator[tuple[FakeClickSend, LoopbackServer]]:
         yield fake, server
 
 
+def refusals(text: str) -> dict[str, float]:
+    """The refusals counted in a /metrics scrape, by reason."""
+    return {
+        sample.labels["reason"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "clicksend_mcp_refusals_total"
+    }
+
+
 def oauth_env(base_url: str, issuer: Issuer, **extra: str) -> dict[str, str]:
     return {
         **direct_env(base_url),
@@ -127,7 +138,8 @@ async def test_bad_tokens_get_401_naming_the_resource_metadata_and_reach_nothing
         "no expiry": issuer.token(exp=None),
     }
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
-    async with served("http", oauth_env(server.base_url, issuer)) as base, httpx2.AsyncClient(timeout=30) as http:
+    env = oauth_env(server.base_url, issuer, CLICKSEND_MCP_METRICS="true")
+    async with served("http", env) as base, httpx2.AsyncClient(timeout=30) as http:
         for name, token in [*bad.items(), ("no token", None)]:
             headers = {"Accept": "application/json, text/event-stream"}
             if token is not None:
@@ -137,18 +149,24 @@ async def test_bad_tokens_get_401_naming_the_resource_metadata_and_reach_nothing
             challenge = response.headers["www-authenticate"]
             assert challenge.startswith("Bearer "), name
             assert 'resource_metadata="https://mcp.example.test/.well-known/oauth-protected-resource/mcp"' in challenge
+        metrics = await http.get(f"{base}/metrics", headers={"Authorization": f"Bearer {issuer.token()}"})
     assert fake.requests == []
+    assert refusals(metrics.text) == {"TOKEN_INVALID": len(bad), "TOKEN_MISSING": 1}
+    assert "Bearer" not in metrics.text and "eyJ" not in metrics.text
 
 
 async def test_a_token_without_the_required_scope_gets_403(fake_on_loopback: Any, issuer: Issuer) -> None:
     fake, server = fake_on_loopback
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {issuer.token(scope='x')}"}
-    async with served("http", oauth_env(server.base_url, issuer)) as base, httpx2.AsyncClient(timeout=30) as http:
+    env = oauth_env(server.base_url, issuer, CLICKSEND_MCP_METRICS="true")
+    async with served("http", env) as base, httpx2.AsyncClient(timeout=30) as http:
         response = await http.post(f"{base}/mcp", json=call, headers=headers)
+        metrics = await http.get(f"{base}/metrics", headers={"Authorization": f"Bearer {issuer.token()}"})
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
     assert fake.requests == []
+    assert refusals(metrics.text) == {"INSUFFICIENT_SCOPE": 1}
 
 
 async def test_the_protected_resource_metadata_is_served_without_a_token(fake_on_loopback: Any, issuer: Issuer) -> None:

@@ -144,7 +144,9 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
         return await confirm.run(ctx, params, prepared)
 
     resources: dict[str, Any] = {}
-    if dispatcher.conversations is not None:
+    # Conversation resources follow the configured account; a multi-tenant server has none (its tenants read their
+    # conversations with the conversation tools, which run as the tenant the request names).
+    if dispatcher.conversations is not None and dispatcher.tenants is None:
         # clicksend://conversations/{number}: readable, and subscribable (conversation_resources.py).
         from .conversation_resources import ConversationResources
 

@@ -6,13 +6,14 @@ or MCP (the webhook endpoints and the resources call in here).
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 
@@ -21,7 +22,7 @@ from .fingerprints import Fingerprints
 from .store.messages import MessageEvent, MessageFilter, MessageStore, SentCopies, StoredMessage
 
 if TYPE_CHECKING:
-    from .dispatcher import Dispatcher
+    from .backends import BackendConfig
 
 log = logging.getLogger("clicksend_mcp.conversations")
 
@@ -43,6 +44,35 @@ Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 Listener = Callable[[list[StoredMessage]], Awaitable[None]]
 SEAL_CONTEXT = "conversations"  # what the sealing key is derived for (the ledger's keys seal replays per caller key)
 INBOUND_TOOL, RECEIPTS_TOOL = "CLICKSEND_GET_SMS_INBOUND", "CLICKSEND_GET_SMS_RECEIPTS"
+MAX_TENANT_VIEWS = 4096  # tenants whose polling pace a process remembers (a few bytes each); the oldest go first
+
+
+class Reader(Protocol):
+    """What polling needs of a call: the tools, the backend it runs on (the tenant's own in multi-tenant mode), and
+    a read through that backend (the dispatcher, or a local tool's call)."""
+
+    @property
+    def all_tools(self) -> Mapping[str, Any]: ...
+
+    @property
+    def backend(self) -> BackendConfig: ...
+
+    async def read(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class _Changed:
+    """Wakes this process's waiters when a message is stored, whoever it belongs to: each looks again in its own
+    tenant's messages. Shared by the conversations and their tenants' views."""
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+        self._event = anyio.Event()
+
+    async def wait(self) -> None:
+        await self._event.wait()
 
 
 class PayloadError(ValueError):
@@ -204,7 +234,8 @@ def describe(message: StoredMessage) -> dict[str, Any]:
 
 class Conversations:
     """One account's replies and receipts: stored once, waited for across processes, polled from ClickSend when no
-    webhook brings them."""
+    webhook brings them. In multi-tenant mode each call uses `for_tenant`: that tenant's messages, polled from its
+    own account at its own pace."""
 
     def __init__(
         self,
@@ -228,10 +259,31 @@ class Conversations:
         self.poll_clicksend = poll_clicksend
         self.max_wait = max_wait
         self.listeners: list[Listener] = []
-        self._changed = anyio.Event()
+        self._changed = _Changed()
         self._poll_lock: anyio.Lock | None = None
         self._next_poll = 0.0
         self._poll_delay = POLL_MIN
+        self._views: dict[str, Conversations] = {}  # by tenant, shared with the views
+
+    def for_tenant(self, tenant: str) -> Conversations:
+        """The conversations of another tenant (a fingerprint) over the same store and keys: its own messages, and
+        its own polling pace (kept, so a tenant's polls back off across its calls)."""
+        if tenant == self.tenant:
+            return self
+        view = self._views.pop(tenant, None)
+        if view is None:
+            view = copy.copy(self)  # shares the store, keys, clock, change signal and this dict of views
+            view.tenant = tenant
+            # The listeners (conversation resources) follow the server's own account; a tenant's messages are
+            # never announced to them.
+            view.listeners = []
+            view._poll_lock = None
+            view._next_poll = 0.0
+            view._poll_delay = POLL_MIN
+            if len(self._views) >= MAX_TENANT_VIEWS:
+                self._views.pop(next(iter(self._views)))
+        self._views[tenant] = view  # most recently used last
+        return view
 
     def _peer(self, number: str | None) -> str | None:
         """How a number is looked up in the store."""
@@ -286,7 +338,6 @@ class Conversations:
         if not (messages or changed):
             return
         self._changed.set()
-        self._changed = anyio.Event()
         for listener in list(self.listeners) if messages else []:
             try:
                 await listener(messages)
@@ -303,7 +354,7 @@ class Conversations:
             return None
         return SentCopies(self.tenant, [self._protect(e) for e in events], self.clock.now())
 
-    async def poll(self, dispatcher: Dispatcher) -> int:
+    async def poll(self, dispatcher: Reader) -> int:
         """One look at ClickSend's inbound and receipt lists (newest first, nothing marked read, so other readers of
         the account still see them), when due; backs off while nothing is new. Returns how many rows changed."""
         if not self.poll_clicksend or INBOUND_TOOL not in dispatcher.all_tools:
@@ -379,7 +430,7 @@ class Conversations:
         wanted: ReplyWanted,
         timeout: float,
         *,
-        dispatcher: Dispatcher | None = None,
+        dispatcher: Reader | None = None,
         progress: Progress | None = None,
     ) -> StoredMessage | None:
         """The first reply that matches, waiting up to `timeout` seconds; None when none came. Cancelling the

@@ -273,9 +273,11 @@ class Dispatcher:
                     "REFUSED", "idempotency_key needs the send ledger, and it is off (CLICKSEND_MCP_DATABASE_URL=off)"
                 )
             return None
+        ledger = self.ledger_for(prepared.backend)
+        assert ledger is not None
         try:
-            prepared.plan = await self.ledger.plan(prepared, key, arguments_hash)
-            return await self.ledger.check(prepared.plan, prepared, self.quote)
+            prepared.plan = await ledger.plan(prepared, key, arguments_hash)
+            return await ledger.check(prepared.plan, prepared, self.quote)
         except Exception:  # a database failure: refuse the send rather than send it unrecorded
             log.exception("ledger check failed for tool=%s", prepared.tool.name)
             return _ledger_unavailable()
@@ -296,6 +298,21 @@ class Dispatcher:
 
     def _backend(self, prepared: PreparedCall | None) -> BackendConfig:
         return prepared.backend if prepared is not None and prepared.backend is not None else self.backend
+
+    def ledger_for(self, backend: BackendConfig | None) -> Ledger | None:
+        """The ledger as a call's tenant sees it: in multi-tenant mode the tenant whose credentials the request
+        brought (their fingerprint), otherwise the configured account. Its rows, limits and keys are its own."""
+        tenant = backend.tenant if backend is not None else None
+        if self.ledger is None or not tenant:
+            return self.ledger
+        return self.ledger.for_tenant(tenant)
+
+    def conversations_for(self, backend: BackendConfig | None) -> Conversations | None:
+        """The replies and receipts of a call's tenant (as `ledger_for`)."""
+        tenant = backend.tenant if backend is not None else None
+        if self.conversations is None or not tenant:
+            return self.conversations
+        return self.conversations.for_tenant(tenant)
 
     def confirmation_text(self, prepared: PreparedCall) -> str:
         """What the person is asked before a call that is not a ClickSend send: a tool that cuts something off
@@ -370,10 +387,12 @@ class Dispatcher:
         return self._finish(prepared, result)
 
     async def _local(self, prepared: PreparedCall, progress: Progress | None = None) -> dict[str, Any]:
-        from .local_tools import run_local
+        from .local_tools import LocalCall, run_local
 
+        backend = self._backend(prepared)
+        call = LocalCall(self, backend, self.ledger_for(backend), self.conversations_for(backend))
         try:
-            return await run_local(self, prepared.tool, prepared.arguments, progress, dry_run=prepared.dry_run)
+            return await run_local(call, prepared.tool, prepared.arguments, progress, dry_run=prepared.dry_run)
         except Exception:  # the boundary: no exception text may reach a client
             log.exception("call tool=%s failed inside the server", prepared.tool.name)
             return results.internal_error()
@@ -381,7 +400,7 @@ class Dispatcher:
     async def _send_recorded(self, prepared: PreparedCall) -> dict[str, Any]:
         """Reserve (pending row, limits, idempotency) -> send -> settle. A crash after the reservation leaves the
         row pending, and the next start marks it unknown: never sent twice, never silently forgotten."""
-        ledger, plan = self.ledger, prepared.plan
+        ledger, plan = self.ledger_for(prepared.backend), prepared.plan
         assert ledger is not None and plan is not None
         if plan.hits and self.policy.confirm_sends:
             # Not put to the person because the limits stopped it: it must not go out unconfirmed if they changed.
@@ -409,15 +428,16 @@ class Dispatcher:
                 await self._settle(send_id, plan, results.interrupted_send(tag))
             raise
         copies = None
-        if self.conversations is not None and prepared.tool.spec.sends is not None:
+        conversations = self.conversations_for(prepared.backend)
+        if conversations is not None and prepared.tool.spec.sends is not None:
             try:  # the conversation shows our side too; a failure here never changes the send's result
-                copies = self.conversations.sent_copies(prepared.tool.spec.sends, result)
+                copies = conversations.sent_copies(prepared.tool.spec.sends, result)
             except Exception:
                 log.exception("recording the sent messages of tool=%s failed", prepared.tool.name)
         stored = await self._settle(send_id, plan, result, copies)
-        if stored and self.conversations is not None:
+        if stored and conversations is not None:
             try:
-                await self.conversations.copies_stored(stored)
+                await conversations.copies_stored(stored)
             except Exception:
                 log.exception("recording the sent messages of tool=%s failed", prepared.tool.name)
         return result
@@ -498,9 +518,10 @@ class Dispatcher:
         prepared: PreparedCall | None = None,
         *,
         measure: bool = False,  # the call's own answer (not a quote or one page of many): note if it is clean
+        backend: BackendConfig | None = None,  # where a call the server makes itself goes (a local tool's tenant)
     ) -> dict[str, Any]:
         assert request is not None
-        backend = self._backend(prepared)
+        backend = backend or self._backend(prepared)
         # Reads and idempotent writes are retried on transient failures; a send or a spend only if it provably never
         # left (a repeated campaign update could move its send time, a repeated purchase charges twice).
         idempotent = tool.spec.annotations.idempotent and tool.guard is None
@@ -561,23 +582,24 @@ class Dispatcher:
                 )
             return results.internal_error()
 
-    async def read(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """One read-only call made by the server itself (local tools): validated, built and sent, never a send."""
+    async def read(self, name: str, arguments: dict[str, Any], backend: BackendConfig | None = None) -> dict[str, Any]:
+        """One read-only call made by the server itself (local tools): validated, built and sent, never a send;
+        through `backend` (the calling tenant's) or the configured one."""
         tool = self.all_tools[name]
         assert tool.read_only and tool.spec.http is not None
         problems = tool.check_arguments(arguments)
         if problems:
             return results.invalid_arguments(str(p) for p in problems)
-        return await self._send(tool, build_request(tool, arguments), None)
+        return await self._send(tool, build_request(tool, arguments), None, backend=backend)
 
-    async def write(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def write(self, name: str, arguments: dict[str, Any], backend: BackendConfig | None = None) -> dict[str, Any]:
         """One change made by the server itself (a local tool, after its own confirmation); never a send."""
         tool = self.all_tools[name]
         assert tool.spec.sends is None and tool.spec.http is not None
         problems = tool.check_arguments(arguments)
         if problems:
             return results.invalid_arguments(str(p) for p in problems)
-        return await self._send(tool, build_request(tool, arguments), None)
+        return await self._send(tool, build_request(tool, arguments), None, backend=backend)
 
     async def quote(self, prepared: PreparedCall) -> dict[str, Any] | None:
         """ClickSend's price for a prepared send, from its price tool (same arguments), or None."""

@@ -6,6 +6,7 @@ Sits between the dispatcher and the store: the dispatcher asks, the store answer
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("clicksend_mcp.ledger")
 
 REPLAY_WINDOW = 24 * 3600
+EVERY_TENANT = "every tenant"  # the summary's `tenant` when it shows every tenant's rows
 Quote = Callable[["PreparedCall"], Awaitable[dict[str, Any] | None]]
 
 
@@ -81,7 +83,19 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts is not None else None
 
 
+@dataclass
+class _Opening:
+    """Whether the store is open; shared by a ledger and its tenants' views, so the store opens once."""
+
+    started: bool = False
+    lock: anyio.Lock | None = None
+
+
 class Ledger:
+    """The ledger of one tenant (`tenant`, a fingerprint) over a store shared by every tenant. In multi-tenant mode
+    each call uses `for_tenant` to get the view of its own tenant: its rows, its usage against the limits, its
+    idempotency keys. A plan carries its tenant, so admission and settlement stay with the tenant that planned."""
+
     def __init__(
         self,
         store: LedgerStore,
@@ -100,19 +114,28 @@ class Ledger:
         self.clock = clock or SystemClock()
         self.pending_timeout = pending_timeout
         self.wait_timeout = wait_timeout
-        self._started = False
-        self._starting: anyio.Lock | None = None
+        self._opening = _Opening()
+
+    def for_tenant(self, tenant: str) -> Ledger:
+        """The same ledger seen by another tenant: same store, keys, limits and clock; that tenant's rows only.
+        The operator's limits apply to each tenant on its own."""
+        if tenant == self.tenant:
+            return self
+        view = copy.copy(self)  # shares the store, the keys, the limits and the opening state
+        view.tenant = tenant
+        return view
 
     async def start(self) -> None:
         """Open (and migrate) the store; sends left pending by a process that died become unknown. Servers call it
         at start-up; any first use calls it too (the CLI's one-off calls, embedding code)."""
-        if self._started:
+        opening = self._opening
+        if opening.started:
             return
-        self._starting = self._starting or anyio.Lock()
-        async with self._starting:
-            if not self._started:
+        opening.lock = opening.lock or anyio.Lock()
+        async with opening.lock:
+            if not opening.started:
                 await self._open()
-                self._started = True
+                opening.started = True
 
     async def _open(self) -> None:
         await self.store.open()
@@ -125,8 +148,8 @@ class Ledger:
             )
 
     async def close(self) -> None:
-        if self._started:
-            self._started = False
+        if self._opening.started:
+            self._opening.started = False
             await self.store.close()
 
     # --- prepare ----------------------------------------------------------------------------------------------------
@@ -184,7 +207,7 @@ class Ledger:
                 plan.facts = replace(plan.facts, cost=cost, currency=currency)
         now = self.clock.now()
         periods = Periods.at(now, self.limits)
-        usage = await self.store.usage(self.tenant, list(intent.recipients), periods)
+        usage = await self.store.usage(intent.tenant, list(intent.recipients), periods)
         plan.hits = decide(self.limits, usage, plan.facts, periods, now)
         return None
 
@@ -194,7 +217,7 @@ class Ledger:
         key = plan.intent.idempotency_key
         if not key:
             return None
-        found = await self.store.find_idempotent(self.tenant, key, self._replay_since())
+        found = await self.store.find_idempotent(plan.intent.tenant, key, self._replay_since())
         if found is None:
             return None
         if found.arguments_hash != plan.intent.arguments_hash:
@@ -242,7 +265,7 @@ class Ledger:
             while earlier.outcome == "pending":
                 await anyio.sleep(delay)
                 delay = min(delay * 2, 0.5)
-                found = await self.store.find_idempotent(self.tenant, plan.intent.idempotency_key, 0.0)
+                found = await self.store.find_idempotent(plan.intent.tenant, plan.intent.idempotency_key, 0.0)
                 if found is None:
                     break
                 earlier = found
@@ -256,9 +279,8 @@ class Ledger:
 
     def _replay(self, earlier: SendRecord, plan: SendPlan) -> dict[str, Any]:
         assert plan.key is not None
-        result = (
-            self.fingerprints.unseal(self.tenant, plan.key, earlier.sealed_result) if earlier.sealed_result else None
-        )
+        tenant = plan.intent.tenant
+        result = self.fingerprints.unseal(tenant, plan.key, earlier.sealed_result) if earlier.sealed_result else None
         if result is None:
             # The first call never finished (its process died): its outcome is unknown, and it is not resent.
             result = results.refused(
@@ -290,7 +312,7 @@ class Ledger:
         cost, currency = _price(result.get("data")) if outcome == "sent" else (None, None)
         if outcome == "failed":
             cost = 0  # ClickSend charges nothing for a send it refused
-        sealed = self.fingerprints.seal(self.tenant, plan.key, result) if plan.key else None
+        sealed = self.fingerprints.seal(plan.intent.tenant, plan.key, result) if plan.key else None
         return await self.store.settle(
             send_id,
             Settlement(
@@ -323,32 +345,41 @@ class Ledger:
             ),
         )
 
-    async def summary(self, days: int = 7, limit: int = 20) -> dict[str, Any]:
+    async def summary(self, days: int = 7, limit: int = 20, *, every_tenant: bool = False) -> dict[str, Any]:
+        """This tenant's spend, budgets left and recent sends. `every_tenant`: the operator's view of a multi-tenant
+        ledger (the CLI), every tenant's rows, each naming its tenant; budgets are per tenant, so none is shown."""
         await self.start()
         now = self.clock.now()
         await self.store.expire_pending(now - self.pending_timeout)
         periods = Periods.at(now, self.limits)
-        usage = await self.store.usage(self.tenant, [], periods)
-        spend = await self.store.spend_by_day(self.tenant, now - days * 86_400)
-        recent = await self.store.recent(self.tenant, limit)
+        tenant = None if every_tenant else self.tenant
+        spend = await self.store.spend_by_day(tenant, now - days * 86_400)
+        recent = await self.store.recent(tenant, limit)
         budget: dict[str, Any] = {}
-        for name, cap, spent, resets in (
-            ("day", self.limits.max_spend_per_day, usage.spent_today, periods.day_end),
-            ("month", self.limits.max_spend_per_month, usage.spent_this_month, periods.month_end),
-        ):
-            budget[name] = {
-                "spent": money(spent),
-                "limit": str(cap) if cap is not None else None,
-                "remaining": money(max(0, to_micros(cap) - spent)) if cap is not None else None,
-                "resets_at": _iso(resets),
-            }
+        if tenant is not None:
+            usage = await self.store.usage(tenant, [], periods)
+            for name, cap, spent, resets in (
+                ("day", self.limits.max_spend_per_day, usage.spent_today, periods.day_end),
+                ("month", self.limits.max_spend_per_month, usage.spent_this_month, periods.month_end),
+            ):
+                budget[name] = {
+                    "spent": money(spent),
+                    "limit": str(cap) if cap is not None else None,
+                    "remaining": money(max(0, to_micros(cap) - spent)) if cap is not None else None,
+                    "resets_at": _iso(resets),
+                }
+
+        def per_tenant(row_tenant: str) -> dict[str, str]:
+            return {"tenant": row_tenant[:12]} if every_tenant else {}
+
         return {
-            "tenant": self.tenant[:12],
+            "tenant": self.tenant[:12] if tenant is not None else EVERY_TENANT,
             "database": self.store.label,
             "limits": self.limits.describe(),
             "budget": budget,
             "spend_by_day": [
                 {
+                    **per_tenant(d.tenant),
                     "day": d.day,
                     "sends": d.sends,
                     "recipients": d.recipients,
@@ -357,7 +388,7 @@ class Ledger:
                 }
                 for d in spend
             ],
-            "recent_sends": [describe_record(r) for r in recent],
+            "recent_sends": [{**per_tenant(r.tenant), **describe_record(r)} for r in recent],
             "counted_outcomes": list(COUNTED),
         }
 

@@ -1,10 +1,13 @@
-"""`clicksend-mcp ledger`: the send ledger of the configured account as a table for people (or JSON)."""
+"""`clicksend-mcp ledger`: the send ledger of the configured account as a table for people (or JSON); on a
+multi-tenant server, every tenant's rows, each with its tenant's short fingerprint."""
 
 from __future__ import annotations
 
 import json
 import sys
 from typing import TYPE_CHECKING, Any
+
+from .ledger import EVERY_TENANT
 
 if TYPE_CHECKING:
     from .dispatcher import Dispatcher
@@ -29,15 +32,28 @@ def render(summary: dict[str, Any]) -> str:
     for period, figures in summary["budget"].items():
         left = f", {figures['remaining']} left of {figures['limit']}" if figures["limit"] is not None else ""
         lines.append(f"this {period:<5}  spent {figures['spent']}{left} (resets {figures['resets_at']})")
+    if not summary["budget"]:
+        lines.append("budgets: each tenant has its own (the limits above apply to every tenant separately)")
+    # A multi-tenant ledger's rows name their tenant; the first column says whose they are.
+    tenant: list[str] = ["tenant"] if summary["tenant"] == EVERY_TENANT else []
     lines += ["", "spend by day (UTC)"]
     days = [
-        [d["day"], str(d["sends"]), str(d["recipients"]), d["spent"], d["currency"] or ""]
+        [
+            *([d["tenant"]] if tenant else []),
+            d["day"],
+            str(d["sends"]),
+            str(d["recipients"]),
+            d["spent"],
+            d["currency"] or "",
+        ]
         for d in summary["spend_by_day"]
     ]
-    lines += _table(days, ["day", "sends", "recipients", "spent", "currency"]) if days else ["  (no sends)"]
+    header = [*tenant, "day", "sends", "recipients", "spent", "currency"]
+    lines += _table(days, header) if days else ["  (no sends)"]
     lines += ["", "recent sends"]
     sends = [
         [
+            *([s["tenant"]] if tenant else []),
             s["at"],
             s["tool"].removeprefix("CLICKSEND_"),
             s["outcome"],
@@ -48,7 +64,8 @@ def render(summary: dict[str, Any]) -> str:
         ]
         for s in summary["recent_sends"]
     ]
-    lines += _table(sends, ["at", "tool", "outcome", "to", "cost", "tag", "ids"]) if sends else ["  (no sends)"]
+    header = [*tenant, "at", "tool", "outcome", "to", "cost", "tag", "ids"]
+    lines += _table(sends, header) if sends else ["  (no sends)"]
     return "\n".join(lines) + "\n"
 
 
@@ -61,7 +78,9 @@ async def print_ledger(dispatcher: Dispatcher, days: int, limit: int, as_json: b
 
         if not await start(dispatcher):
             return 2
-        summary = await dispatcher.ledger.summary(days=max(1, days), limit=max(1, limit))
+        summary = await dispatcher.ledger.summary(
+            days=max(1, days), limit=max(1, limit), every_tenant=dispatcher.tenants is not None
+        )
     finally:
         await dispatcher.aclose()
     sys.stdout.write(json.dumps(summary, indent=2) + "\n" if as_json else render(summary))

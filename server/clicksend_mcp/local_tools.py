@@ -1,21 +1,48 @@
 """Tools the server answers itself (specs with `local:` instead of `http:`): their handlers, by name.
 
-A handler gets the dispatcher and the checked arguments and returns a normalized result; it reaches ClickSend only
-through the dispatcher's read path, and the ledger only through the Ledger.
+A handler gets the call (`LocalCall`: the dispatcher and the tenant the call runs for) and the checked arguments,
+and returns a normalized result; it reaches ClickSend only through the call's read path (the tenant's backend), and
+the ledger and the conversations only as that tenant sees them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import reply_tools, results
 
 if TYPE_CHECKING:
+    from .backends import BackendConfig
     from .compiler import CompiledTool
+    from .conversations import Conversations
     from .dispatcher import Dispatcher, Progress
+    from .ledger import Ledger
 
-Handler = Callable[["Dispatcher", dict[str, Any]], Awaitable[dict[str, Any]]]
+
+@dataclass(frozen=True)
+class LocalCall:
+    """One call of a local tool: the dispatcher, and what belongs to the call's tenant (the configured account, or in
+    multi-tenant mode the one whose credentials the request brought): its backend, its ledger, its conversations."""
+
+    dispatcher: Dispatcher
+    backend: BackendConfig
+    ledger: Ledger | None
+    conversations: Conversations | None
+
+    @property
+    def all_tools(self) -> Mapping[str, CompiledTool]:
+        return self.dispatcher.all_tools
+
+    async def read(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        return await self.dispatcher.read(name, arguments, self.backend)
+
+    async def write(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        return await self.dispatcher.write(name, arguments, self.backend)
+
+
+Handler = Callable[[LocalCall, dict[str, Any]], Awaitable[dict[str, Any]]]
 HISTORY_PAGES = 5  # pages of 100 searched for a tag when the history cannot filter by it
 
 
@@ -23,9 +50,9 @@ def _ledger_off() -> dict[str, Any]:
     return results.refused("REFUSED", "the send ledger is off on this server (CLICKSEND_MCP_DATABASE_URL=off)")
 
 
-async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> dict[str, Any]:
+async def check_send_outcome(call: LocalCall, args: dict[str, Any]) -> dict[str, Any]:
     tag = str(args["tag"])
-    ledger = dispatcher.ledger
+    ledger = call.ledger
     record = await ledger.find(tag) if ledger is not None else None
     tool_name = record.tool if record is not None else args.get("tool")
     if not tool_name:
@@ -34,11 +61,11 @@ async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> di
             f"no send tagged {tag!r} is in this account's ledger; give `tool` (the send tool that was called) to "
             "look the tag up in ClickSend's history anyway",
         )
-    send_tool = dispatcher.all_tools.get(str(tool_name))
+    send_tool = call.all_tools.get(str(tool_name))
     history = send_tool.guard.history_tool if send_tool is not None and send_tool.guard is not None else None
-    if history is None or history not in dispatcher.all_tools:
+    if history is None or history not in call.all_tools:
         return results.invalid_arguments([f"tool: {tool_name!r} is not a send tool whose history can be searched"])
-    found, problem = await _search_history(dispatcher, dispatcher.all_tools[history], tag)
+    found, problem = await _search_history(call, call.all_tools[history], tag)
     if problem is not None:
         return problem
     message_ids = [str(m["message_id"]) for m in found if m.get("message_id") is not None]
@@ -61,9 +88,9 @@ async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> di
         "ledger_updated": updated,
         "ledger_outcome_before": record.outcome if record is not None else None,
     }
-    if sent and dispatcher.conversations is not None:
+    if sent and call.conversations is not None:
         # Delivery receipts that reached this server (webhooks or polling) say how far the messages got.
-        data["delivery"] = await dispatcher.conversations.delivery(message_ids)
+        data["delivery"] = await call.conversations.delivery(message_ids)
     if not sent:
         data["note"] = (
             "ClickSend's history has no message with this tag: the send did not go out, and sending it again will "
@@ -73,7 +100,7 @@ async def check_send_outcome(dispatcher: Dispatcher, args: dict[str, Any]) -> di
 
 
 async def _search_history(
-    dispatcher: Dispatcher, history: CompiledTool, tag: str
+    call: LocalCall, history: CompiledTool, tag: str
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     accepted = {p.name for p in history.spec.params}
     query: dict[str, Any] = {"limit": 100} if "limit" in accepted else {}
@@ -83,7 +110,7 @@ async def _search_history(
     for page in range(1, HISTORY_PAGES + 1):
         if "page" in accepted:
             query["page"] = page
-        result = await dispatcher.read(history.name, query)
+        result = await call.read(history.name, query)
         if not result["successful"]:
             return [], result
         data = result["data"] if isinstance(result["data"], dict) else {}
@@ -96,8 +123,8 @@ async def _search_history(
     return found, None
 
 
-async def get_send_ledger(dispatcher: Dispatcher, args: dict[str, Any]) -> dict[str, Any]:
-    ledger = dispatcher.ledger
+async def get_send_ledger(call: LocalCall, args: dict[str, Any]) -> dict[str, Any]:
+    ledger = call.ledger  # the calling tenant's: its rows, its spend, its budgets
     if ledger is None:
         return _ledger_off()
     summary = await ledger.summary(days=int(args.get("days", 7)), limit=int(args.get("limit", 20)))
@@ -114,7 +141,7 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def run_local(
-    dispatcher: Dispatcher,
+    call: LocalCall,
     tool: CompiledTool,
     arguments: dict[str, Any],
     progress: Progress | None = None,
@@ -125,10 +152,10 @@ async def run_local(
     name = tool.spec.local.handler
     # A wait reports progress; a tool that changes the account shows its plan on a dry run.
     if name == "wait_for_reply":
-        return await reply_tools.wait_for_reply(dispatcher, arguments, progress)
+        return await reply_tools.wait_for_reply(call, arguments, progress)
     if name == "set_up_reply_webhooks":
-        return await reply_tools.set_up_reply_webhooks(dispatcher, arguments, dry_run=dry_run)
-    return await HANDLERS[name](dispatcher, arguments)
+        return await reply_tools.set_up_reply_webhooks(call, arguments, dry_run=dry_run)
+    return await HANDLERS[name](call, arguments)
 
 
-__all__ = ["HANDLERS", "run_local"]
+__all__ = ["HANDLERS", "LocalCall", "run_local"]

@@ -1,7 +1,7 @@
 """The local tools of conversations: wait for a reply, read a conversation, point the account's rules at this server.
 
-Handlers registered in `local_tools.HANDLERS`; they reach ClickSend only through the dispatcher and the stored
-messages only through `Conversations`.
+Handlers registered in `local_tools.HANDLERS`; they reach ClickSend only through the call's read and write path (the
+tenant's backend) and the stored messages only through the tenant's `Conversations`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from .conversations import ReplyWanted, describe
 
 if TYPE_CHECKING:
     from .conversations import Conversations
-    from .dispatcher import Dispatcher, Progress
+    from .dispatcher import Progress
+    from .local_tools import LocalCall
 
 DEFAULT_WAIT = 60
 RULE_NAME = "clicksend-mcp replies"
@@ -38,10 +39,8 @@ def _number(value: Any, field: str) -> str:
     return text if text.startswith("+") else "+" + text
 
 
-async def wait_for_reply(
-    dispatcher: Dispatcher, args: dict[str, Any], progress: Progress | None = None
-) -> dict[str, Any]:
-    conversations = dispatcher.conversations
+async def wait_for_reply(call: LocalCall, args: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
+    conversations = call.conversations
     if conversations is None:
         return _unavailable()
     try:
@@ -60,7 +59,7 @@ async def wait_for_reply(
     wanted = await conversations.with_defaults(wanted)
     started = time.monotonic()
     reply = await conversations.wait(
-        wanted, timeout, dispatcher=dispatcher if conversations.poll_clicksend else None, progress=progress
+        wanted, timeout, dispatcher=call if conversations.poll_clicksend else None, progress=progress
     )
     waited = round(time.monotonic() - started, 1)
     via = "polling ClickSend" if conversations.poll_clicksend else "webhooks"
@@ -76,8 +75,8 @@ async def wait_for_reply(
     return results.ok({"replied": True, "reply": describe(reply), "waited_seconds": waited, "via": via})
 
 
-async def get_conversation(dispatcher: Dispatcher, args: dict[str, Any]) -> dict[str, Any]:
-    conversations = dispatcher.conversations
+async def get_conversation(call: LocalCall, args: dict[str, Any]) -> dict[str, Any]:
+    conversations = call.conversations
     if conversations is None:
         return _unavailable()
     try:
@@ -85,7 +84,7 @@ async def get_conversation(dispatcher: Dispatcher, args: dict[str, Any]) -> dict
     except ValueError as exc:
         return results.invalid_arguments([str(exc)])
     if conversations.poll_clicksend:
-        await conversations.poll(dispatcher)  # when due: what ClickSend has that no webhook brought
+        await conversations.poll(call)  # when due: what ClickSend has that no webhook brought
     before = args.get("before")
     messages, older = await conversations.conversation(
         number, int(before) if before else None, int(args.get("limit", 20))
@@ -152,8 +151,8 @@ def _ours(rule: Any, base: str) -> bool:
     return rule.get("rule_name") == RULE_NAME or address.startswith(base + WEBHOOK_PATH + "/")
 
 
-async def set_up_reply_webhooks(dispatcher: Dispatcher, args: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
-    conversations: Conversations | None = dispatcher.conversations
+async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    conversations: Conversations | None = call.conversations
     if conversations is None:
         return _unavailable()
     hook = conversations.webhooks
@@ -167,9 +166,9 @@ async def set_up_reply_webhooks(dispatcher: Dispatcher, args: dict[str, Any], dr
     kinds = [r for r in RULES if r.name != "voice delivery receipts" or args.get("voice_receipts", True)]
     planned: list[dict[str, Any]] = []
     for kind in kinds:
-        if kind.list_tool not in dispatcher.all_tools:
+        if kind.list_tool not in call.all_tools:
             continue
-        listed = await dispatcher.read(kind.list_tool, {"page": 1, "limit": 100})
+        listed = await call.read(kind.list_tool, {"page": 1, "limit": 100})
         if not listed["successful"]:
             return listed
         data = listed["data"] if isinstance(listed["data"], dict) else {}
@@ -196,7 +195,7 @@ async def set_up_reply_webhooks(dispatcher: Dispatcher, args: dict[str, Any], dr
         arguments = dict(plan["_body"])
         if plan["rule_id"] is not None:
             arguments[RULES[[r.name for r in RULES].index(plan["rule"])].id_field] = plan["rule_id"]
-        outcome = await dispatcher.write(plan["tool"], arguments)
+        outcome = await call.write(plan["tool"], arguments)
         if not outcome["successful"]:
             outcome["error"] = f"{plan['rule']}: {outcome.get('error')} (rules changed before it: {len(done)})"
             return outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -20,13 +20,33 @@ from starlette.datastructures import Headers
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ..settings import ConfigError
 from .oauth import AccessVerifier, OAuthConfig
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 OPEN_PATHS = frozenset({"/healthz"})
+
+# Why a request was refused before it reached MCP (the `reason` of the refusals metric): names only, never a value
+# the request carried.
+TOKEN_MISSING = "TOKEN_MISSING"  # 401: no Authorization header
+TOKEN_INVALID = "TOKEN_INVALID"  # 401: a bearer or OAuth token that is not the right one, or not valid
+INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"  # 403: a valid OAuth token without the required scope
+ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED"  # 403
+HOST_NOT_ALLOWED = "HOST_NOT_ALLOWED"  # 421
+TOO_MANY_SESSIONS = "TOO_MANY_SESSIONS"  # 429 (sessions.py)
+Refused = Callable[[str], None]
+"""Told the reason of each request a gate refuses (the metrics count them)."""
+
+
+def not_counted(reason: str) -> None:
+    pass
+
+
+def _token_reason(scope: Scope) -> str:
+    given = any(k.lower() == b"authorization" for k, _ in scope["headers"])
+    return TOKEN_INVALID if given else TOKEN_MISSING
 
 
 _HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::([0-9]{1,5}|\*))?$")
@@ -119,9 +139,10 @@ class HostOriginGate:
 
     /healthz is exempt, so a load balancer's probe by IP address still sees the server alive."""
 
-    def __init__(self, app: Any, rules: HostRules) -> None:
+    def __init__(self, app: Any, rules: HostRules, refused: Refused = not_counted) -> None:
         self.app = app
         self.rules = rules
+        self.refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -129,9 +150,11 @@ class HostOriginGate:
             return
         headers = Headers(scope=scope)
         if len(headers.getlist("host")) > 1 or not self.rules.host_ok(headers.get("host")):
+            self.refused(HOST_NOT_ALLOWED)
             await PlainTextResponse("Invalid Host header", status_code=421)(scope, receive, send)
             return
         if len(headers.getlist("origin")) > 1 or not self.rules.origin_ok(headers.get("origin")):
+            self.refused(ORIGIN_NOT_ALLOWED)
             await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -144,9 +167,10 @@ class BearerTokenGate:
 
     OPEN_PATHS = OPEN_PATHS
 
-    def __init__(self, app: Any, token: str) -> None:
+    def __init__(self, app: Any, token: str, refused: Refused = not_counted) -> None:
         self.app = app
         self._expected = f"Bearer {token}".encode()
+        self.refused = refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.OPEN_PATHS:
@@ -156,6 +180,7 @@ class BearerTokenGate:
         if hmac.compare_digest(given, self._expected):
             await self.app(scope, receive, send)
             return
+        self.refused(_token_reason(scope))
         response = JSONResponse(
             {"error": "unauthorized", "message": "send Authorization: Bearer <token>"},
             status_code=401,
@@ -164,7 +189,7 @@ class BearerTokenGate:
         await response(scope, receive, send)
 
 
-def oauth_gate(app: Any, config: OAuthConfig, static_token: str | None = None) -> Any:
+def oauth_gate(app: Any, config: OAuthConfig, static_token: str | None = None, refused: Refused = not_counted) -> Any:
     """OAuth 2.1 resource-server mode, with the `mcp` package's auth pieces: a bearer token (a JWT from the
     issuer, or the static token) on every path but /healthz and the protected-resource metadata; 401 answers name
     the metadata document in `WWW-Authenticate`, a token without the required scope gets 403."""
@@ -187,10 +212,29 @@ def oauth_gate(app: Any, config: OAuthConfig, static_token: str | None = None) -
     metadata = Starlette(
         routes=[Route(path, endpoint=documents[0].endpoint, methods=["GET", "OPTIONS"]) for path in paths]
     )
-    guarded = AuthenticationMiddleware(
-        AuthContextMiddleware(RequireAuthMiddleware(app, required, metadata_url)),
+    passed = "clicksend_mcp.passed_oauth"  # set in the scope once a request is through the SDK's checks
+
+    async def behind(scope: Scope, receive: Receive, send: Send) -> None:
+        scope[passed] = True
+        await app(scope, receive, send)
+
+    checked = AuthenticationMiddleware(
+        AuthContextMiddleware(RequireAuthMiddleware(behind, required, metadata_url)),
         backend=BearerAuthBackend(AccessVerifier(config, static_token)),
     )
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        # The SDK's middleware answers a refusal itself: a 401 or 403 from it (never from behind it) is counted.
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start" and not scope.get(passed):
+                if message["status"] == 401:
+                    refused(_token_reason(scope))
+                elif message["status"] == 403:
+                    refused(INSUFFICIENT_SCOPE)
+            await send(message)
+
+        await checked(scope, receive, watch)
+
     open_paths = frozenset(paths)
 
     async def gate(scope: Scope, receive: Receive, send: Send) -> None:

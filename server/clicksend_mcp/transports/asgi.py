@@ -16,7 +16,16 @@ from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .. import SERVER_NAME, __version__
-from .access import SDK_SECURITY, BearerTokenGate, HostOriginGate, HostRules, host_rules, oauth_gate
+from .access import (
+    SDK_SECURITY,
+    BearerTokenGate,
+    HostOriginGate,
+    HostRules,
+    Refused,
+    host_rules,
+    not_counted,
+    oauth_gate,
+)
 from .affinity import SessionAffinity
 from .metrics import Metrics
 from .oauth import OAuthConfig
@@ -33,6 +42,7 @@ class HttpOptions:
     max_body_bytes: int = 4 * 1024 * 1024
     oauth: OAuthConfig | None = None
     metrics: Metrics | None = None  # served at /metrics behind the same access control
+    refused: Refused | None = None  # told why each request the gates refuse was refused (metrics, on either port)
     replica_id: str | None = None  # marks handshake-era session ids so a proxy can pin them (affinity.py)
     session_idle_timeout: float = 300.0
     max_sessions: int = 1000
@@ -66,19 +76,21 @@ def metrics_app(metrics: Metrics) -> Starlette:
 def _gated(app: Any, options: HttpOptions) -> Any:
     """Outermost first: ClickSend's webhooks (their own secret), Host/Origin (exact), then the bearer token or OAuth,
     then the per-client session cap, then the app."""
+    refused = options.refused or not_counted
     quota = SessionQuota(
         app,
         per_client=options.max_sessions_per_client,
         idle_timeout=options.session_idle_timeout,
         handshake_versions=frozenset(HANDSHAKE_PROTOCOL_VERSIONS),
+        refused=refused,
     )
     gated: Any
     if options.oauth is not None:
-        gated = oauth_gate(quota, options.oauth, options.auth_token)
+        gated = oauth_gate(quota, options.oauth, options.auth_token, refused)
     else:
-        gated = BearerTokenGate(quota, options.auth_token) if options.auth_token else quota
+        gated = BearerTokenGate(quota, options.auth_token, refused) if options.auth_token else quota
     rules = options.host_rules
-    outer = HostOriginGate(gated, rules) if rules is not None else gated
+    outer = HostOriginGate(gated, rules, refused) if rules is not None else gated
     # ClickSend's pushes come first: outside the MCP gates (ClickSend sends no token), behind their own secret.
     return with_webhooks(outer, options.conversations, options.webhook_secret)
 

@@ -34,7 +34,10 @@ class Metrics:
             "clicksend_mcp_errors", "Calls that did not succeed, by error_code", ["error_code"], registry=r
         )
         self.refusals = Counter(
-            "clicksend_mcp_refusals", "Calls stopped before anything was sent, by reason", ["reason"], registry=r
+            "clicksend_mcp_refusals",
+            "Calls stopped before anything was sent, and HTTP requests refused at the gates, by reason",
+            ["reason"],
+            registry=r,
         )
         self.upstream = Histogram(
             "clicksend_mcp_upstream_seconds",
@@ -70,6 +73,11 @@ class Metrics:
         spent = _spend(result) if sent else None  # a price tool's quote is not spend
         if spent is not None:
             self.spend.labels(spent[1]).inc(spent[0])
+
+    def http_refused(self, reason: str) -> None:
+        """A request the HTTP gates refused (access.py's reasons: a token missing or invalid, a scope, a Host or
+        Origin, the session cap), before it reached MCP."""
+        self.refusals.labels(reason).inc()
 
     def upstream_answered(self, backend: str, seconds: float) -> None:
         self.upstream.labels(backend).observe(seconds)

@@ -111,6 +111,7 @@ def build_http_app(server: Any, settings: Settings, metrics: Any = None, convers
         if settings.oauth_issuer
         else None,
         metrics=metrics if metrics is not None and not settings.metrics_port else None,
+        refused=metrics.http_refused if metrics is not None else None,
         replica_id=settings.replica_id,
         conversations=conversations,
         webhook_secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,

@@ -17,6 +17,8 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from .access import TOO_MANY_SESSIONS
+
 log = logging.getLogger("clicksend_mcp.sessions")
 
 SESSION_HEADER = b"mcp-session-id"
@@ -47,8 +49,10 @@ class SessionQuota:
         mcp_path: str = "/mcp",
         sse_path: str = "/sse",
         clock: Callable[[], float] = time.monotonic,
+        refused: Callable[[str], None] | None = None,  # told TOO_MANY_SESSIONS for each request refused (metrics)
     ) -> None:
         self.app = app
+        self.refused = refused
         self.per_client = per_client
         self.idle_timeout = idle_timeout
         self.handshake_versions = handshake_versions
@@ -156,6 +160,8 @@ class SessionQuota:
 
     async def _refuse(self, client: str, scope: Scope, receive: Receive, send: Send, hint: str) -> None:
         log.warning("refusing a new session: client %s already has %d open", client, self.per_client)
+        if self.refused is not None:
+            self.refused(TOO_MANY_SESSIONS)
         message = f"Too many open sessions from this client ({self.per_client}, --max-sessions-per-client): {hint}."
         body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}}).encode()
         await send(
