@@ -5,6 +5,7 @@ ClickSend is the sandbox served by bench/fake_server.py. Writes JSON and prints 
 
     pip install -e '.[bench]' && python bench/benchmark.py            # about four minutes
     python bench/benchmark.py --quick                                  # fewer repetitions
+    python bench/benchmark.py --parts call --baseline ../before        # one call only, beside another checkout
 
 Figures: cold start to tools/list (full catalogue, default selection) against the bare SDK server, with tools/list
 bytes and peak RSS; one stdio call (a read and a send) against a raw HTTP request for the same thing to the same fake,
@@ -12,7 +13,8 @@ with the send ledger off and on (SQLite; measured when the server knows CLICKSEN
 throughput at 8 in flight in both protocol eras (handshake and 2026), with 1 and 2 workers (where `--workers` exists).
 Nagle is off on every loopback socket: the fake, the server's client and the raw client all run on asyncio, which
 sets TCP_NODELAY on each TCP transport. Servers are interleaved within each repetition, so a machine whose speed
-drifts (a loaded 2-core VM does) affects each alike; ratios are taken within the run.
+drifts (a loaded 2-core VM does) affects each alike; ratios are taken within the run. The machine's load average
+is written beside each part's figures.
 """
 
 from __future__ import annotations
@@ -209,9 +211,12 @@ def ledger_variants(tmp: Path, has_ledger: bool) -> dict[str, dict[str, str]]:
     }
 
 
-async def per_call(fake_url: str, count: int, fastmcp_tool: str | None, has_ledger: bool) -> dict[str, Any]:
+async def per_call(
+    fake_url: str, count: int, fastmcp_tool: str | None, has_ledger: bool, baseline: str | None = None
+) -> dict[str, Any]:
     """One call at a time, in milliseconds (median and best): a read and a send over stdio against the raw HTTP
-    request for the same thing, each variant timed once per repetition in turn (interleaved)."""
+    request for the same thing, each variant timed once per repetition in turn (interleaved). `baseline`: another
+    checkout of this repository, whose server is measured beside this one in the same run (rows "[baseline]")."""
     import base64
     import tempfile
     from contextlib import AsyncExitStack
@@ -224,11 +229,16 @@ async def per_call(fake_url: str, count: int, fastmcp_tool: str | None, has_ledg
         calls["raw HTTP send"] = lambda: http.post("/v3/sms/send", json=SEND_ARGS)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         command, env = SERVERS["clicksend-mcp (full)"](fake_url)
-        for label, extra in ledger_variants(tmp, has_ledger).items():
-            params = StdioServerParameters(command=command[0], args=command[1:], env={**env, **extra})
-            c = await stack.enter_async_context(Client(params, mode="legacy"))
-            calls[f"stdio read, {label}"] = lambda c=c: c.call_tool("CLICKSEND_GET_ACCOUNT", {})
-            calls[f"stdio send, {label}"] = lambda c=c: c.call_tool("CLICKSEND_CREATE_SMS_SEND", SEND_ARGS)
+        trees = {"": {}}
+        if baseline:
+            trees[" [baseline]"] = {"PYTHONPATH": str(Path(baseline).resolve() / "server")}
+        for n, (suffix, tree) in enumerate(trees.items()):
+            (tmp / str(n)).mkdir()  # a ledger of its own: the two servers' schemas may differ
+            for label, extra in ledger_variants(tmp / str(n), has_ledger).items():
+                params = StdioServerParameters(command=command[0], args=command[1:], env={**env, **tree, **extra})
+                c = await stack.enter_async_context(Client(params, mode="legacy"))
+                calls[f"stdio read, {label}{suffix}"] = lambda c=c: c.call_tool("CLICKSEND_GET_ACCOUNT", {})
+                calls[f"stdio send, {label}{suffix}"] = lambda c=c: c.call_tool("CLICKSEND_CREATE_SMS_SEND", SEND_ARGS)
         port = free_port()
         url, _ = await stack.enter_async_context(
             http_server(command + ["--transport", "http", "--port", str(port)], env, port)
@@ -348,12 +358,19 @@ async def main(args: argparse.Namespace) -> int:
     if args.skip_fastmcp:
         del SERVERS["FastMCP from_openapi"]
     parts = set(args.parts.split(","))
+    # The machine's load average (1, 5 and 15 minutes) before and after each part: on a shared machine the
+    # figures are only comparable with it beside them.
+    load: dict[str, dict[str, list[float]]] = {}
+    report["load_average"] = load
     async with running([PY, str(ROOT / "bench" / "fake_server.py"), str(fake_port)], base_env(), fake_url) as fake:
         EXCLUDED_PIDS.add(fake.pid)
         if "start" in parts:
+            load["start"] = {"before": load_average()}
             report["cold_start"] = await cold_starts(fake_url, runs)
             report["spec_load_seconds"] = await spec_load(runs)
+            load["start"]["after"] = load_average()
         if "call" in parts:
+            load["call"] = {"before": load_average()}
             tool = None
             if "FastMCP from_openapi" in SERVERS:
                 command, env = SERVERS["FastMCP from_openapi"](fake_url)
@@ -361,11 +378,15 @@ async def main(args: argparse.Namespace) -> int:
                 async with Client(params, mode="legacy") as c:
                     tool = fastmcp_account_tool(await c.list_tools())
             report["ledger_measured"] = await server_knows("database_url")
-            report["per_call_ms"] = await per_call(fake_url, calls, tool, report["ledger_measured"])
+            report["per_call_ms"] = await per_call(fake_url, calls, tool, report["ledger_measured"], args.baseline)
+            report["baseline"] = args.baseline
+            load["call"]["after"] = load_average()
         if "throughput" in parts:
+            load["throughput"] = {"before": load_average()}
             report["workers_measured"] = await server_knows("workers")
             seconds, rounds = (6.0, 3) if args.quick else (24.0, 6)
             report["throughput"] = await throughput(fake_url, seconds, rounds, report["workers_measured"])
+            load["throughput"]["after"] = load_average()
     print_report(report)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -374,8 +395,15 @@ async def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def print_report(r: dict[str, Any]) -> None:
-    print(f"machine: {r['machine']}\n")
+    print(f"machine: {r['machine']}")
+    for part, seen in r.get("load_average", {}).items():
+        print(f"load average during {part}: {seen['before']} before, {seen.get('after')} after (1, 5, 15 min)")
+    print()
     if "cold_start" in r:
         print_start(r)
     if "per_call_ms" in r:
@@ -406,9 +434,9 @@ def print_start(r: dict[str, Any]) -> None:
 
 
 def print_calls(r: dict[str, Any]) -> None:
-    print(f"\n{'one call':<34}{'median ms':>10}{'x raw':>7}{'best ms':>9}{'x raw':>7}")
+    print(f"\n{'one call':<45}{'median ms':>10}{'x raw':>7}{'best ms':>9}{'x raw':>7}")
     for name, row in r["per_call_ms"].items():
-        print(f"{name:<34}{row['ms']:>10.2f}{row['x_raw']:>7.2f}{row['best_ms']:>9.2f}{row['x_raw_best']:>7.2f}")
+        print(f"{name:<45}{row['ms']:>10.2f}{row['x_raw']:>7.2f}{row['best_ms']:>9.2f}{row['x_raw_best']:>7.2f}")
     if not r["ledger_measured"]:
         print("(this server has no send ledger: measured with it off only)")
 
@@ -430,6 +458,14 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=200, help="repetitions of each call for per-call latency")
     parser.add_argument("--skip-fastmcp", action="store_true", help="leave FastMCP out (it needs the bench extra)")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--parts", default="start,call,throughput", help="which figures, comma-separated")
+    parser.add_argument(
+        "--parts", default="start,call,throughput", help="which figures, comma-separated (call: one call's latency)"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="another checkout of this repository (e.g. before a change): its server's calls are measured in the "
+        "same interleaved run, as rows marked [baseline]",
+    )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "benchmark.json"))
     raise SystemExit(anyio.run(main, parser.parse_args()))

@@ -50,6 +50,18 @@ def test_each_spec_loads_and_compiles(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
+def test_each_tool_called_with_no_arguments_meets_the_problems_its_schema_finds(path: Path) -> None:
+    """No arguments are checked once and remembered: the answer must be what validating them finds, every time."""
+    tool = compiled(path)
+    schema = tool.validation_schema if tool.validation_schema is not None else tool.input_schema
+    required = sorted(schema.get("required", []))
+    for _ in range(2):
+        problems = tool.check_arguments({})
+        assert sorted(p.field for p in problems) == required
+        assert all("required" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
 def test_each_spec_states_all_four_annotations(path: Path) -> None:
     raw = yaml.safe_load(path.read_text())
     assert set(raw["annotations"]) == {"read_only", "destructive", "idempotent", "open_world"}

@@ -142,11 +142,11 @@ async def test_each_call_logs_one_line_without_arguments_or_secrets(
     assert "private words" not in line and API_KEY not in line and TEST_NUMBER not in line
 
 
-async def test_the_same_client_is_reused_across_calls(dispatcher: Dispatcher) -> None:
+async def test_the_same_connection_pool_is_reused_across_calls(dispatcher: Dispatcher) -> None:
     await dispatcher.call("CLICKSEND_GET_ACCOUNT", {})
-    first = dispatcher.backend.http.client
+    first = dispatcher.backend.http.transport
     await dispatcher.call("CLICKSEND_GET_COUNTRIES", {})
-    assert dispatcher.backend.http.client is first
+    assert dispatcher.backend.http.transport is first
 
 
 @pytest.mark.parametrize("settings", [direct_settings(), Settings(backend="sandbox")], ids=["direct", "sandbox"])

@@ -14,6 +14,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from clicksend_mcp.http import ClickSendHttp, basic_token
+from clicksend_mcp.request_builder import HttpRequest
 from clicksend_mcp.sandbox import SandboxAuth
 from clicksend_mcp.settings import ConfigError, Settings
 from clicksend_mcp.tenancy import TenantHeaderError, read_tenant
@@ -299,6 +301,50 @@ async def test_the_sse_transport_takes_the_tenant_from_each_posted_message(accou
                 result = await client.call_tool("CLICKSEND_GET_ACCOUNT", {})
     assert result.structured_content is not None and result.structured_content["successful"] is True
     assert [account for _, _, account in fake.requests] == ["bob"]
+
+
+async def test_a_cookie_set_in_one_tenants_answer_never_goes_out_with_another_tenants_request() -> None:
+    """Every tenant's requests share one connection pool: nothing of one answer may ride along on the next."""
+    cookies_seen: list[str | None] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = dict(scope["headers"])
+        cookies_seen.append(headers[b"cookie"].decode() if b"cookie" in headers else None)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"set-cookie", b"session=alice-only; Path=/")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"response_code": "SUCCESS", "data": {}}'})
+
+    http = ClickSendHttp("http://clicksend.invalid/v3", asgi_app=app)
+    for user in (ALICE, BOB):
+        token = "Basic " + basic_token(*user)
+        response = await http.send(HttpRequest("GET", "/account"), {"Authorization": token})
+        assert response.status == 200 and response.headers["set-cookie"].startswith("session=")
+    await http.aclose()
+    assert cookies_seen == [None, None]
+
+
+async def test_a_calls_own_credentials_replace_the_stored_ones_whatever_their_letter_case() -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append([(k, v) for k, v in scope["headers"] if k == b"authorization"])
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"response_code": "SUCCESS", "data": {}}'})
+
+    stored = "Basic " + basic_token(*ALICE)
+    http = ClickSendHttp("http://clicksend.invalid/v3", headers={"Authorization": stored}, asgi_app=app)
+    await http.send(HttpRequest("GET", "/account"), {"authorization": "Basic " + basic_token(*BOB)})
+    await http.send(HttpRequest("GET", "/account"))
+    await http.aclose()
+    assert seen == [
+        [(b"authorization", ("Basic " + basic_token(*BOB)).encode())],
+        [(b"authorization", stored.encode())],
+    ]
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

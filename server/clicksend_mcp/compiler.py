@@ -147,8 +147,20 @@ class CompiledTool:
         schema = self.validation_schema if self.validation_schema is not None else self.input_schema
         return _strict_validator_class()(schema, format_checker=FormatChecker(formats=CHECKED_FORMATS))
 
+    @cached_property
+    def _no_argument_problems(self) -> tuple[ArgumentProblem, ...]:
+        """What validating no arguments at all finds: always the same, so found once (a read such as the account
+        or the countries is usually called with none, and the validator's walk cost more than the rest of its
+        preparation)."""
+        return tuple(self._validate({}))
+
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         """Every problem with the arguments, most specific first; empty when they are valid."""
+        if not arguments:
+            return list(self._no_argument_problems)
+        return self._validate(arguments)
+
+    def _validate(self, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
         huge = _unprintable_numbers(arguments)
         if huge:  # the validator's own messages would fail on them
             return huge

@@ -19,7 +19,7 @@ import anyio
 
 from .clock import Clock, SystemClock
 from .fingerprints import Fingerprints
-from .store.messages import MessageEvent, MessageFilter, MessageStore, StoredMessage
+from .store.messages import MessageEvent, MessageFilter, MessageStore, SentCopies, StoredMessage
 
 if TYPE_CHECKING:
     from .backends import BackendConfig
@@ -325,18 +325,34 @@ class Conversations:
         await self._ready()
         stored = await self.store.record_messages(self.tenant, [self._protect(e) for e in events], self.clock.now())
         changed = [self._reveal(m) for m in stored]
-        if changed:
-            self._changed.set()
-            for listener in list(self.listeners):
-                try:
-                    await listener(changed)
-                except Exception:  # a subscriber's failure never loses a message
-                    log.exception("a conversation listener failed")
+        await self._announce(changed)
         return changed
 
-    async def record_send(self, tool_channel: str | None, result: dict[str, Any]) -> None:
-        if tool_channel in ("sms", "mms", "voice") and result.get("successful"):
-            await self.ingest(sent_events(result.get("data"), tool_channel))
+    async def copies_stored(self, stored: Sequence[StoredMessage]) -> None:
+        """Our sends' copies, just stored with the settlement: heard by this process's waiters (which read the
+        store) and listeners (the only ones that need the rows unsealed, so they alone pay for it)."""
+        if stored:
+            await self._announce([self._reveal(m) for m in stored] if self.listeners else [], changed=True)
+
+    async def _announce(self, messages: list[StoredMessage], *, changed: bool = False) -> None:
+        if not (messages or changed):
+            return
+        self._changed.set()
+        for listener in list(self.listeners) if messages else []:
+            try:
+                await listener(messages)
+            except Exception:  # a subscriber's failure never loses a message
+                log.exception("a conversation listener failed")
+
+    def sent_copies(self, tool_channel: str | None, result: dict[str, Any]) -> SentCopies | None:
+        """Our side of the conversation from a send's answer, for the ledger to store with the settlement (one trip
+        to the database, not a second one with its own wait for the disk); None when there is nothing to keep."""
+        if tool_channel not in ("sms", "mms", "voice") or not result.get("successful"):
+            return None
+        events = sent_events(result.get("data"), tool_channel)
+        if not events:
+            return None
+        return SentCopies(self.tenant, [self._protect(e) for e in events], self.clock.now())
 
     async def poll(self, dispatcher: Reader) -> int:
         """One look at ClickSend's inbound and receipt lists (newest first, nothing marked read, so other readers of

@@ -34,6 +34,7 @@ from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
 
 if TYPE_CHECKING:
     from .conversations import Conversations
+    from .store.messages import SentCopies, StoredMessage
 
 log = logging.getLogger("clicksend_mcp.calls")
 
@@ -419,27 +420,38 @@ class Dispatcher:
             return self._finish(prepared, decided)
         assert send_id is not None
         try:
-            result = self._finish(prepared, await self._send(prepared.tool, prepared.request, prepared.send, prepared))
+            answer = await self._send(prepared.tool, prepared.request, prepared.send, prepared, measure=True)
+            result = self._finish(prepared, answer)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 tag = prepared.send.tag if prepared.send else None
                 await self._settle(send_id, plan, results.interrupted_send(tag))
             raise
-        await self._settle(send_id, plan, result)
+        copies = None
         conversations = self.conversations_for(prepared.backend)
         if conversations is not None and prepared.tool.spec.sends is not None:
             try:  # the conversation shows our side too; a failure here never changes the send's result
-                await conversations.record_send(prepared.tool.spec.sends, result)
+                copies = conversations.sent_copies(prepared.tool.spec.sends, result)
+            except Exception:
+                log.exception("recording the sent messages of tool=%s failed", prepared.tool.name)
+        stored = await self._settle(send_id, plan, result, copies)
+        if stored and conversations is not None:
+            try:
+                await conversations.copies_stored(stored)
             except Exception:
                 log.exception("recording the sent messages of tool=%s failed", prepared.tool.name)
         return result
 
-    async def _settle(self, send_id: int, plan: SendPlan, result: dict[str, Any]) -> None:
+    async def _settle(
+        self, send_id: int, plan: SendPlan, result: dict[str, Any], copies: SentCopies | None = None
+    ) -> list[StoredMessage]:
+        """The outcome recorded, with the sent messages' copies in the same trip; the copies stored."""
         assert self.ledger is not None
         try:
-            await self.ledger.settle(send_id, plan, result)
+            return await self.ledger.settle(send_id, plan, result, copies)
         except Exception:  # the send happened; its row stays pending and becomes unknown at the next start
             log.exception("ledger settlement failed for send %d", send_id)
+            return []
 
     def finish_declined(self, prepared: PreparedCall, code: str, message: str) -> dict[str, Any]:
         """The result when the person did not confirm a send: nothing was sent."""

@@ -20,6 +20,7 @@ from .clock import Clock, SystemClock
 from .fingerprints import Fingerprints
 from .limits import LimitHit, Limits, Periods, PhoneTarget, SendFacts, decide, money, to_micros
 from .store.base import COUNTED, LedgerStore, SendIntent, SendRecord, Settlement
+from .store.messages import SentCopies, StoredMessage
 
 if TYPE_CHECKING:
     from .dispatcher import PreparedCall
@@ -303,13 +304,16 @@ class Ledger:
     def _replay_since(self) -> float:
         return self.clock.now() - REPLAY_WINDOW
 
-    async def settle(self, send_id: int, plan: SendPlan, result: dict[str, Any]) -> None:
+    async def settle(
+        self, send_id: int, plan: SendPlan, result: dict[str, Any], copies: SentCopies | None = None
+    ) -> list[StoredMessage]:
+        """Record the outcome (and, in the same trip, the sent messages' `copies`: see LedgerStore.settle)."""
         outcome = outcome_of(result)
         cost, currency = _price(result.get("data")) if outcome == "sent" else (None, None)
         if outcome == "failed":
             cost = 0  # ClickSend charges nothing for a send it refused
         sealed = self.fingerprints.seal(plan.intent.tenant, plan.key, result) if plan.key else None
-        await self.store.settle(
+        return await self.store.settle(
             send_id,
             Settlement(
                 outcome=outcome,
@@ -320,6 +324,7 @@ class Ledger:
                 error_code=result.get("error_code"),
                 sealed_result=sealed,
             ),
+            copies,
         )
 
     # --- reconciliation and reports ----------------------------------------------------------------------------------

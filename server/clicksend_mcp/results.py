@@ -381,7 +381,10 @@ def uncertain_send_answer(response: HttpResponse) -> str | None:
         if response.truncated:
             kept = len(response.body)
             return f"The send was answered with HTTP {status} and more than the server reads ({kept} bytes)"
-        is_json, payload, _ = parse_json(response.body)
+        parsed = parse_json(response.body)
+        # Kept for from_response, which builds the result from the same answer next: parsed once, not twice.
+        response.__dict__["_parsed"] = parsed
+        is_json, payload, _ = parsed
         if not (is_json and isinstance(payload, dict)):
             return f"The send was answered with HTTP {status} and a body that is not a JSON object"
     return None
@@ -389,7 +392,8 @@ def uncertain_send_answer(response: HttpResponse) -> str | None:
 
 def from_response(response: HttpResponse, *, unwrap: bool = True) -> dict[str, Any]:
     """Decide success from the HTTP status and ClickSend's application code together."""
-    is_json, payload, notes = parse_json(response.body)
+    # Taken, not shared: a second reader of the same answer parses its own copy.
+    is_json, payload, notes = response.__dict__.pop("_parsed", None) or parse_json(response.body)
     status = response.status
     readable = is_json and isinstance(payload, dict) and not response.truncated
     if response.truncated:

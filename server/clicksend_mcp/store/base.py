@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..limits import LimitHit, Periods, Usage
+from .messages import SentCopies, StoredMessage
 
 OUTCOMES = ("pending", "sent", "failed", "refused", "unknown")
 # Outcomes whose messages may have gone out: they count against budgets and per-recipient limits.
@@ -136,7 +137,14 @@ class LedgerStore(Protocol):
         """Spend in the periods and recent messages per recipient, without reserving anything (dry runs)."""
         ...
 
-    async def settle(self, send_id: int, settlement: Settlement) -> None: ...
+    async def settle(
+        self, send_id: int, settlement: Settlement, copies: SentCopies | None = None
+    ) -> list[StoredMessage]:
+        """Record a send's outcome without waiting for the disk (only the admission must be durable: a settlement
+        lost to a power cut leaves the row pending, which becomes unknown and is reconciled like a crash mid-send).
+        Then, in a transaction of their own, the send's `copies` (see SentCopies): returns those new or changed.
+        A failure to store the copies is logged and leaves the settlement made."""
+        ...
 
     async def find_idempotent(self, tenant: str, key: str, since: float) -> SendRecord | None: ...
 

@@ -34,6 +34,17 @@ class MessageEvent:
 
 
 @dataclass(frozen=True)
+class SentCopies:
+    """Our own messages from a send's answer, stored with the send's settlement (`LedgerStore.settle`): in the same
+    trip to the database and, like the settlement, without waiting for the disk. A power cut may lose them with
+    the settlement; the send itself was made durable before it left, and ClickSend's history keeps the messages."""
+
+    tenant: str
+    events: Sequence[MessageEvent]
+    received_at: float
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     id: int
     direction: str

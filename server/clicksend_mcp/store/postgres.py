@@ -6,6 +6,7 @@ tenant take turns reading usage and writing the pending row, while other tenants
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -27,9 +28,11 @@ from .base import (
     record_of,
     send_row,
 )
+from .messages import SentCopies, StoredMessage
 from .migrations import SCHEMA_VERSION_TABLE, migrations
 from .postgres_messages import PostgresMessages
 
+log = logging.getLogger("clicksend_mcp.ledger")
 _COUNTED = "(" + ", ".join(f"'{o}'" for o in COUNTED) + ")"
 MIGRATION_LOCK = 0x636C6B73656E64  # any constant: every replica migrating takes the same advisory lock
 
@@ -120,27 +123,37 @@ class PostgresStore(PostgresMessages):
         async with self._pool.connection() as conn:
             return await _usage(conn, tenant, list(recipients), periods)
 
-    async def settle(self, send_id: int, settlement: Settlement) -> None:
+    async def settle(
+        self, send_id: int, settlement: Settlement, copies: SentCopies | None = None
+    ) -> list[StoredMessage]:
         # Only the admission must be durable before the request goes out; a settlement lost to a server crash
         # leaves the row pending, which becomes unknown and is reconciled like a crash mid-send. So it does not
-        # wait for its WAL flush.
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SET LOCAL synchronous_commit TO OFF")
-            await conn.execute(
-                "UPDATE sends SET outcome = %s, settled_at = %s, cost = COALESCE(%s, cost), "
-                "currency = COALESCE(%s, currency), message_ids = %s, error_code = %s, "
-                "sealed_result = COALESCE(%s, sealed_result) WHERE id = %s",
-                (
-                    settlement.outcome,
-                    settlement.settled_at,
-                    settlement.cost,
-                    settlement.currency,
-                    ",".join(settlement.message_ids) or None,
-                    settlement.error_code,
-                    settlement.sealed_result,
-                    send_id,
-                ),
-            )
+        # wait for its WAL flush; nor do the sent messages' copies, stored on the same connection.
+        async with self._pool.connection() as conn:
+            async with conn.transaction():
+                await conn.execute("SET LOCAL synchronous_commit TO OFF")
+                await conn.execute(
+                    "UPDATE sends SET outcome = %s, settled_at = %s, cost = COALESCE(%s, cost), "
+                    "currency = COALESCE(%s, currency), message_ids = %s, error_code = %s, "
+                    "sealed_result = COALESCE(%s, sealed_result) WHERE id = %s",
+                    (
+                        settlement.outcome,
+                        settlement.settled_at,
+                        settlement.cost,
+                        settlement.currency,
+                        ",".join(settlement.message_ids) or None,
+                        settlement.error_code,
+                        settlement.sealed_result,
+                        send_id,
+                    ),
+                )
+            if copies is None or not copies.events:
+                return []
+            try:
+                return await self._record(conn, copies.tenant, copies.events, copies.received_at, durable=False)
+            except Exception:  # the settlement stands; the conversation only misses our side of it
+                log.exception("storing the sent messages of send %d failed", send_id)
+                return []
 
     async def find_idempotent(self, tenant: str, key: str, since: float) -> SendRecord | None:
         row = await self._fetchone(

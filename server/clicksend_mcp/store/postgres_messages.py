@@ -35,8 +35,22 @@ class PostgresMessages:
     async def record_messages(
         self, tenant: str, events: Sequence[MessageEvent], received_at: float
     ) -> list[StoredMessage]:
+        async with self._pool.connection() as conn:
+            return await self._record(conn, tenant, events, received_at)
+
+    async def _record(
+        self,
+        conn: AsyncConnection[Any],
+        tenant: str,
+        events: Sequence[MessageEvent],
+        received_at: float,
+        *,
+        durable: bool = True,
+    ) -> list[StoredMessage]:
         changed: list[StoredMessage] = []
-        async with self._pool.connection() as conn, conn.transaction():
+        async with conn.transaction():
+            if not durable:  # a send's copies, stored with its settlement (see SentCopies)
+                await conn.execute("SET LOCAL synchronous_commit TO OFF")
             for event in events:
                 cur = await conn.execute(
                     f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES ({', '.join(['%s'] * 14)}, "  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -25,10 +26,12 @@ from .base import (
     record_of,
     send_row,
 )
+from .messages import SentCopies, StoredMessage
 from .migrations import SCHEMA_VERSION_TABLE, migrations
 from .sqlite_messages import SqliteMessages
 
 T = TypeVar("T")
+log = logging.getLogger("clicksend_mcp.ledger")
 _COUNTED = "(" + ", ".join(f"'{o}'" for o in COUNTED) + ")"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -138,18 +141,28 @@ class SqliteStore(SqliteMessages):
     async def usage(self, tenant: str, recipients: Sequence[str], periods: Periods) -> Usage:
         return await self._run(lambda conn: _usage(conn, tenant, list(recipients), periods))
 
-    async def settle(self, send_id: int, settlement: Settlement) -> None:
-        def work(conn: sqlite3.Connection) -> None:
+    async def settle(
+        self, send_id: int, settlement: Settlement, copies: SentCopies | None = None
+    ) -> list[StoredMessage]:
+        def work(conn: sqlite3.Connection) -> list[StoredMessage]:
             # Only the admission must reach the disk before the request goes out. A settlement lost to a power cut
             # leaves its row pending, which the next start turns into unknown: the state a crash mid-send leaves,
-            # reconciled the same way. So it skips its own fsync; the next admission's fsync carries it.
+            # reconciled the same way. So it skips its own fsync; the next admission's fsync carries it. The copies
+            # of the sent messages ride along: one trip to the worker thread, no fsync of their own.
             conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 _settle(conn, send_id, settlement)
+                if copies is None or not copies.events:
+                    return []
+                try:
+                    return self._record(conn, copies.tenant, copies.events, copies.received_at)
+                except Exception:  # the settlement stands; the conversation only misses our side of it
+                    log.exception("storing the sent messages of send %d failed", send_id)
+                    return []
             finally:
                 conn.execute("PRAGMA synchronous = FULL")
 
-        await self._run(work)
+        return await self._run(work)
 
     async def find_idempotent(self, tenant: str, key: str, since: float) -> SendRecord | None:
         return await self._one(

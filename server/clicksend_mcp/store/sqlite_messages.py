@@ -36,21 +36,23 @@ class SqliteMessages:
     async def record_messages(
         self, tenant: str, events: Sequence[MessageEvent], received_at: float
     ) -> list[StoredMessage]:
-        def work(conn: sqlite3.Connection) -> list[StoredMessage]:
-            changed: list[StoredMessage] = []
-            with self._transaction(conn):
-                (seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
-                for event in events:
-                    seq += 1
-                    row = conn.execute(
-                        f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 15)}) {UPSERT_TAIL}",
-                        (*event_values(tenant, event, received_at), seq),
-                    ).fetchone()
-                    if row is not None:
-                        changed.append(message_of(row))
-            return changed
+        return await self._run(lambda conn: self._record(conn, tenant, events, received_at))
 
-        return await self._run(work)
+    def _record(
+        self, conn: sqlite3.Connection, tenant: str, events: Sequence[MessageEvent], received_at: float
+    ) -> list[StoredMessage]:
+        changed: list[StoredMessage] = []
+        with self._transaction(conn):
+            (seq,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
+            for event in events:
+                seq += 1
+                row = conn.execute(
+                    f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 15)}) {UPSERT_TAIL}",
+                    (*event_values(tenant, event, received_at), seq),
+                ).fetchone()
+                if row is not None:
+                    changed.append(message_of(row))
+        return changed
 
     async def messages_after(
         self, tenant: str, after_seq: int, wanted: MessageFilter, limit: int

@@ -6,8 +6,11 @@ answers OUTCOME_UNKNOWN (with its tag) rather than vanishing with the process.
 
 When stdin and stdout are pipes or sockets (as an MCP client connects them) the lines are read and written on the
 event loop itself: the SDK's default wraps them in worker threads, three thread hops per call (read, write, flush),
-which cost more than everything else the server does for a call on a loaded machine. Anything else (a file, a
-terminal, a loop other than asyncio) reads stdin in a daemon thread and writes through the SDK's default.
+which cost more than everything else the server does for a call on a loaded machine. The server then reads its
+messages straight from the pipe (parsed as it asks for the next) and writes each answer into the pipe as it is
+given, with the SDK's own framing: no task between the pipe and the server, where the SDK's stdio_server and a
+watcher of unanswered requests put two each way, four task switches a call. Anything else (a file, a terminal, a
+loop other than asyncio) reads stdin in a daemon thread and writes through the SDK's default.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
+import mcp_types as types
 from anyio.from_thread import BlockingPortal
 from mcp.server.lowlevel.server import Server
 from mcp.server.stdio import stdio_server
@@ -110,19 +114,6 @@ class _LoopLines:
         return line.decode("utf-8", errors="replace")
 
 
-class _Output:
-    """stdout as the SDK writes to it: text into the pipe's buffer; flush waits until the pipe takes it."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
-
-    async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
-
-    async def flush(self) -> None:
-        await self._writer.drain()
-
-
 def _is_pipe_or_socket(fd: int) -> bool:
     try:
         mode = os.fstat(fd).st_mode
@@ -132,7 +123,7 @@ def _is_pipe_or_socket(fd: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def _wire() -> AsyncIterator[tuple[Any, Any]]:
+async def _wire() -> AsyncIterator[tuple[Any, asyncio.StreamWriter | None]]:
     """(stdin lines, stdout writer): loop-driven where both are pipes or sockets, else the daemon-thread reader and
     None (the SDK's own stdout).
 
@@ -157,7 +148,7 @@ async def _wire() -> AsyncIterator[tuple[Any, Any]]:
     out_transport, out_protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, out_file)
     writer = asyncio.StreamWriter(out_transport, out_protocol, None, loop)
     try:
-        yield _LoopLines(reader, in_transport), _Output(writer)
+        yield _LoopLines(reader, in_transport), writer
     finally:
         with contextlib.suppress(Exception):  # the client may have gone: what is left unsent has no reader
             await writer.drain()
@@ -190,36 +181,98 @@ class _Pending:
             await anyio.sleep(0.05)
 
 
+class _MessagesIn:
+    """The server's read stream, read from the pipe: each line parsed when the server asks for the next message
+    (as the SDK's stdio_server parses it: a line that is not a message becomes the parse error it reports). At the
+    end of input, `at_end` runs first, so every request received is answered before the server sees the end."""
+
+    def __init__(self, lines: Any, pending: _Pending, at_end: Callable[[], Awaitable[None]]) -> None:
+        self._lines = lines
+        self._pending = pending
+        self._at_end = at_end
+        self._ended = False
+
+    async def receive(self) -> SessionMessage | Exception:
+        if self._ended:
+            raise anyio.EndOfStream
+        try:
+            line = await self._lines.__anext__()
+        except StopAsyncIteration:
+            self._ended = True
+            await self._at_end()
+            raise anyio.EndOfStream from None
+        item: SessionMessage | Exception
+        try:
+            item = SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
+        except Exception as exc:
+            item = exc
+        self._pending.saw_incoming(item)
+        return item
+
+    def __aiter__(self) -> _MessagesIn:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        self._ended = True
+
+    async def __aenter__(self) -> _MessagesIn:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class _MessagesOut:
+    """The server's write stream, written into the pipe: each message framed as the SDK's stdio_server frames it
+    (one line of JSON) and put in the pipe's buffer whole, so answers written at once never interleave."""
+
+    def __init__(self, writer: asyncio.StreamWriter, pending: _Pending) -> None:
+        self._writer = writer
+        self._pending = pending
+        self._closed = False
+
+    async def send(self, item: SessionMessage) -> None:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        line = item.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n"
+        try:
+            self._writer.write(line.encode("utf-8"))
+            self._pending.saw_outgoing(item)
+            await self._writer.drain()  # waits only while the client is not reading
+        except (ConnectionError, OSError):  # the client has gone: as a closed stream, the SDK drops the answer
+            self._closed = True
+            raise anyio.BrokenResourceError from None
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+    async def __aenter__(self) -> _MessagesOut:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
 async def run_stdio(server: Server[Any], dispatcher: Dispatcher | None = None, grace: float = 30.0) -> None:
     pending = _Pending()
-    to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
 
-    async with (
-        _wire() as (lines, out),
-        BlockingPortal() as portal,
-        stdio_server(stdin=lines, stdout=out) as (stdin, stdout),
-    ):
+    async def answer_what_was_asked() -> None:
+        """stdin closed or a stop signal: answer what was asked before the server sees the end."""
+        if pending.ids:
+            log.info("stopping: answering %d request(s) first", len(pending.ids))
+            if dispatcher is not None:
+                await finish_calls(dispatcher, grace)
+            with anyio.move_on_after(grace + 5):
+                await pending.wait_answered()
+
+    async with _wire() as (lines, out), BlockingPortal() as portal:
         lines.start(portal)
-
-        async def pump_in() -> None:
-            async with to_server:
-                async for item in stdin:
-                    pending.saw_incoming(item)
-                    await to_server.send(item)
-                # stdin closed or a stop signal: answer what was asked before the server sees the end.
-                if pending.ids:
-                    log.info("stopping: answering %d request(s) first", len(pending.ids))
-                    if dispatcher is not None:
-                        await finish_calls(dispatcher, grace)
-                    with anyio.move_on_after(grace + 5):
-                        await pending.wait_answered()
-
-        async def pump_out() -> None:
-            async with stdout, from_server:
-                async for item in from_server:
-                    await stdout.send(item)
-                    pending.saw_outgoing(item)
 
         async def stop_on_signal(scope: anyio.CancelScope) -> None:
             with scope, anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -231,7 +284,38 @@ async def run_stdio(server: Server[Any], dispatcher: Dispatcher | None = None, g
         async with anyio.create_task_group() as tg:
             watching = anyio.CancelScope()
             tg.start_soon(stop_on_signal, watching)
+            if out is not None:
+                messages_in = _MessagesIn(lines, pending, answer_what_was_asked)
+                messages_out = _MessagesOut(out, pending)
+                await server.run(messages_in, messages_out, server.create_initialization_options())
+            else:
+                await _run_through_sdk_stdio(server, lines, pending, answer_what_was_asked)
+            watching.cancel()
+
+
+async def _run_through_sdk_stdio(
+    server: Server[Any], lines: Any, pending: _Pending, at_end: Callable[[], Awaitable[None]]
+) -> None:
+    """stdin read by the daemon thread, stdout the SDK's own: the SDK's stdio_server, watched for unanswered
+    requests by a task each way."""
+    to_server, server_reads = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    server_writes, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+    async with stdio_server(stdin=lines) as (stdin, stdout):
+
+        async def pump_in() -> None:
+            async with to_server:
+                async for item in stdin:
+                    pending.saw_incoming(item)
+                    await to_server.send(item)
+                await at_end()
+
+        async def pump_out() -> None:
+            async with stdout, from_server:
+                async for item in from_server:
+                    await stdout.send(item)
+                    pending.saw_outgoing(item)
+
+        async with anyio.create_task_group() as tg:
             tg.start_soon(pump_in)
             tg.start_soon(pump_out)
             await server.run(server_reads, server_writes, server.create_initialization_options())
-            watching.cancel()
