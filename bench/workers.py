@@ -127,7 +127,7 @@ async def main(args: argparse.Namespace) -> int:
                 )
             limits = httpx2.Limits(max_connections=args.in_flight, max_keepalive_connections=args.in_flight)
             async with httpx2.AsyncClient(timeout=30, limits=limits) as http:
-                for n, (url, pids) in servers.items():  # warm every worker: specs loaded, connections open
+                for url, pids in servers.values():  # warm every worker: specs loaded, connections open
                     await run_once(http, url, tool, 1.0, args.in_flight, pids)
                 for _ in range(args.rounds):
                     for n, (url, pids) in servers.items():
@@ -136,7 +136,9 @@ async def main(args: argparse.Namespace) -> int:
                 memory[n] = [round(rss_mib(p), 1) for p in pids["server"]]
     rows = {n: {**summary(runs), "rss_mib": memory[n]} for n, runs in results.items()}
     print(f"cores: {os.cpu_count()}; tool {tool}; {args.in_flight} in flight; {args.rounds} rounds of {args.seconds} s")
-    print(f"{'workers':>7} {'calls/s':>9} {'best':>8} {'median ms':>10} {'p99 ms':>8} {'errors':>7}  server CPU ms/call")
+    print(
+        f"{'workers':>7} {'calls/s':>9} {'best':>8} {'median ms':>10} {'p99 ms':>8} {'errors':>7}  server CPU ms/call"
+    )
     for n, r in rows.items():
         print(
             f"{n:>7} {r['calls_per_s']:>9} {r['best_calls_per_s']:>8} {r['median_ms']:>10} {r['p99_ms']:>8} "
