@@ -43,16 +43,25 @@ DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
 # Maton connection ids as the gateway documents them (e.g. 37beee67-29f7-43b6-b0b2-5f0f7a5d6440): a UUID.
 CONNECTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # With --maton-connection-arg, every ClickSend tool in maton mode takes this input, sent as a header for one call.
-MATON_CONNECTION_PARAM = ParamSpec.model_validate(
-    {
-        "name": "maton_connection",
-        "in": "header",
-        "wire_name": "Maton-Connection",
-        "schema": {"type": "string", "pattern": CONNECTION_ID_PATTERN},
-        "description": "The Maton connection (ClickSend account) for this call only, as its connection_id from "
-        "CLICKSEND_MATON_LIST_CONNECTIONS. Omitted: the server's MATON_CONNECTION, else Maton's oldest active one.",
-    }
-)
+# Validated when first asked for (`MATON_CONNECTION_PARAM`, module __getattr__ below): validating it at import would
+# build the spec models' validators, which a start from the compiled catalogue otherwise never needs.
+_MATON_CONNECTION_INPUT: dict[str, Any] = {
+    "name": "maton_connection",
+    "in": "header",
+    "wire_name": "Maton-Connection",
+    "schema": {"type": "string", "pattern": CONNECTION_ID_PATTERN},
+    "description": "The Maton connection (ClickSend account) for this call only, as its connection_id from "
+    "CLICKSEND_MATON_LIST_CONNECTIONS. Omitted: the server's MATON_CONNECTION, else Maton's oldest active one.",
+}
+_LAZY: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MATON_CONNECTION_PARAM":
+        if name not in _LAZY:
+            _LAZY[name] = ParamSpec.model_validate(_MATON_CONNECTION_INPUT)
+        return _LAZY[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")

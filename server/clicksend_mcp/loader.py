@@ -232,13 +232,30 @@ class SpecCache:
             log.debug("spec cache not written: %s", type(exc).__name__)
 
 
+@dataclass(frozen=True)
+class SpecSources:
+    """Every spec file's bytes as read at this start, and their digest (what any cache of them is keyed by)."""
+
+    root: Path
+    files: list[tuple[Path, bytes]]
+    digest: str
+
+    def parse(self) -> list[ToolSpec]:
+        """The specs, parsed and fully checked (SpecLoadError naming every bad file and field)."""
+        return _parse(self.root, self.files)
+
+
+def read_sources(root: Path | None = None) -> SpecSources:
+    root = root or default_specs_dir()
+    files = _read_all(root)
+    return SpecSources(root, files, SpecCache.digest(root, files))
+
+
 def load_specs_cached(root: Path | None = None, cache: SpecCache | None = None) -> tuple[list[ToolSpec], str | None]:
     """The specs, and the digest to store them under once they compile (None when they came from the cache)."""
-    root = root or default_specs_dir()
+    sources = read_sources(root)
     cache = cache or SpecCache.default()
-    files = _read_all(root)
-    digest = SpecCache.digest(root, files)
-    cached = cache.read(digest)
+    cached = cache.read(sources.digest)
     if cached is not None:
         return cached, None
-    return _parse(root, files), digest
+    return sources.parse(), sources.digest

@@ -3,7 +3,6 @@ the operator's recipient limit in send schemas and descriptions, and the second 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
@@ -40,8 +39,26 @@ def render_references(text: str, served: Mapping[str, CompiledTool], catalogue: 
     return TOOL_REF.sub(replace, text)
 
 
+def _render_descriptions(schema: Any, render: Callable[[str], str]) -> Any:
+    """The JSON schema with every `description` rendered: the same object where nothing changes, and where something
+    does, new containers on the way to it (the rest shared), so a start does not copy some 250 schemas to change a
+    few descriptions."""
+    if isinstance(schema, dict):
+        changed: dict[str, Any] | None = None
+        for key, value in schema.items():
+            new = render(value) if key == "description" and isinstance(value, str) else _render_descriptions(value, render)
+            if new is not value and new != value:
+                changed = changed if changed is not None else dict(schema)
+                changed[key] = new
+        return changed if changed is not None else schema
+    if isinstance(schema, list):
+        items = [_render_descriptions(v, render) for v in schema]
+        return items if any(new is not old for new, old in zip(items, schema)) else schema
+    return schema
+
+
 def _map_descriptions(schema: Any, render: Callable[[str], str]) -> Any:
-    """A copy of a JSON schema with every `description` rendered."""
+    """A copy of a JSON schema (every container new) with every `description` rendered."""
     if isinstance(schema, dict):
         return {
             k: (render(v) if k == "description" and isinstance(v, str) else _map_descriptions(v, render))
@@ -86,9 +103,11 @@ def present(
         description = render(tool.spec.description)
         if limit is not None:
             description = f"{description.rstrip()} This server allows at most {limit} recipients per call."
-        schema = _map_descriptions(copy.deepcopy(tool.input_schema), render)
-        if limit is not None:
+        if limit is not None:  # the caps are set in place: on a copy of every container
+            schema = _map_descriptions(tool.input_schema, render)
             _cap_recipient_arrays(schema, tool, limit)
+        else:
+            schema = _render_descriptions(tool.input_schema, render)
         if description == tool.spec.description and schema == tool.input_schema:
             presented[name] = tool
             continue
