@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import BACKENDS, BackendConfig, build_backend, toolsets_of
 from .backends.tenants import build_tenant_backends
+from .catalogue_cache import CompiledCache, compiled_key
 from .clock import Clock
 from .compiler import MATON_CONNECTION_PARAM, CompiledTool, compile_tools, with_param
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
 from .ledger import Ledger
-from .catalogue_cache import CompiledCache, compiled_key
 from .loader import SpecCache, read_sources
 from .retries import RetryPolicy
 from .selection import DEFAULT_TOOLSETS, Selection

@@ -47,14 +47,18 @@ def _render_descriptions(schema: Any, render: Callable[[str], str]) -> Any:
     if isinstance(schema, dict):
         changed: dict[str, Any] | None = None
         for key, value in schema.items():
-            new = render(value) if key == "description" and isinstance(value, str) else _render_descriptions(value, render)
+            new = (
+                render(value)
+                if key == "description" and isinstance(value, str)
+                else _render_descriptions(value, render)
+            )
             if new is not value and new != value:
                 changed = changed if changed is not None else dict(schema)
                 changed[key] = new
         return changed if changed is not None else schema
     if isinstance(schema, list):
         items = [_render_descriptions(v, render) for v in schema]
-        return items if any(new is not old for new, old in zip(items, schema)) else schema
+        return items if any(new is not old for new, old in zip(items, schema, strict=True)) else schema
     return schema
 
 
