@@ -132,6 +132,9 @@ class CompiledTool:
     # What arguments are checked against when it differs from the published schema (a send's published
     # recipient cap is the operator's, enforced by the guardrails with their own message).
     validation_schema: dict[str, Any] | None = None
+    # Where the input schema's descriptions name a tool (CLICKSEND_...), as key paths: the only descriptions
+    # presentation.py may rewrite for a selection, found once here rather than by walking every schema at each start.
+    mentions: tuple[tuple[str | int, ...], ...] = ()
 
     @property
     def name(self) -> str:
@@ -262,7 +265,27 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         header_params=tuple(p for p in spec.params if p.location == "header"),
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
         times=times,
+        mentions=tuple(tool_mentions(input_schema)),
     )
+
+
+TOOL_PREFIX = "CLICKSEND_"
+
+
+def tool_mentions(schema: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The key paths of the descriptions in a schema that name a tool (hold CLICKSEND_), in document order."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "description" and isinstance(value, str):
+                if TOOL_PREFIX in value:
+                    found.append((*at, key))
+            else:
+                found += tool_mentions(value, (*at, key))
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            found += tool_mentions(value, (*at, index))
+    return found
 
 
 def _publish_times(node: Any) -> Any:

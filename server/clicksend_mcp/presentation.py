@@ -40,26 +40,29 @@ def render_references(text: str, served: Mapping[str, CompiledTool], catalogue: 
     return TOOL_REF.sub(replace, text) if "CLICKSEND_" in text else text
 
 
-def _render_descriptions(schema: Any, render: Callable[[str], str]) -> Any:
-    """The JSON schema with every `description` rendered: the same object where nothing changes, and where something
-    does, new containers on the way to it (the rest shared), so a start does not copy some 250 schemas to change a
-    few descriptions."""
-    if isinstance(schema, dict):
-        changed: dict[str, Any] | None = None
-        for key, value in schema.items():
-            new = (
-                render(value)
-                if key == "description" and isinstance(value, str)
-                else _render_descriptions(value, render)
-            )
-            if new is not value and new != value:
-                changed = changed if changed is not None else dict(schema)
-                changed[key] = new
-        return changed if changed is not None else schema
-    if isinstance(schema, list):
-        items = [_render_descriptions(v, render) for v in schema]
-        return items if any(new is not old for new, old in zip(items, schema, strict=True)) else schema
+def _render_mentions(tool: CompiledTool, render: Callable[[str], str]) -> dict[str, Any]:
+    """The tool's input schema with each description that names a tool rendered (the compiler found where they
+    are): the same object where none changes, else new containers on the way to each change and the rest shared, so
+    a start does not copy or walk some 250 schemas to change a few descriptions."""
+    schema = tool.input_schema
+    for path in tool.mentions:
+        node: Any = schema
+        for key in path:
+            node = node[key]
+        rendered = render(node)
+        if rendered != node:
+            schema = _replaced(schema, path, rendered)
     return schema
+
+
+def _replaced(node: Any, path: tuple[str | int, ...], value: Any) -> Any:
+    """A copy of the containers along `path` with the value at its end replaced; everything else shared."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    copy: Any = dict(node) if isinstance(node, dict) else list(node)
+    copy[head] = _replaced(node[head], rest, value)
+    return copy
 
 
 def _map_descriptions(schema: Any, render: Callable[[str], str]) -> Any:
@@ -112,7 +115,7 @@ def present(
             schema = _map_descriptions(tool.input_schema, render)
             _cap_recipient_arrays(schema, tool, limit)
         else:
-            schema = _render_descriptions(tool.input_schema, render)
+            schema = _render_mentions(tool, render)
         if description == tool.spec.description and schema == tool.input_schema:
             presented[name] = tool
             continue
