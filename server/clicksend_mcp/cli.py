@@ -14,18 +14,17 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-import anyio
-from pydantic import ValidationError
-
 from . import __version__
-from .compiler import CompileError
-from .loader import SpecLoadError
-from .logs import setup_logging
-from .redaction import Redactor
-from .settings import ConfigError, Settings, env_name
 
+# Everything else is imported where it is used: `clicksend-mcp` imports this module before main() runs, and main()
+# first pauses the garbage collector (see _pause_collection), so the heavy imports (pydantic, the settings and spec
+# models) come after it.
 if TYPE_CHECKING:
     import argparse
+
+    from pydantic import ValidationError
+
+    from .settings import Settings
 
 log = logging.getLogger("clicksend_mcp")
 
@@ -48,6 +47,8 @@ class Flag:
 
     def add_to(self, group: argparse._ArgumentGroup) -> None:
         import argparse
+
+        from .settings import Settings, env_name
 
         default = Settings.model_fields[self.field].default
         shown = f"; default {default}" if default not in (None, False) and "default" not in self.help else ""
@@ -334,12 +335,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(ns: argparse.Namespace | SimpleNamespace) -> Settings:
+    from .settings import Settings
+
     overrides: dict[str, Any] = {f.field: getattr(ns, f.field) for f in FLAGS if hasattr(ns, f.field)}
     return Settings(**overrides)
 
 
 def _export_flags(ns: argparse.Namespace | SimpleNamespace) -> None:
     """Put the flags given into the environment, so worker processes (which read settings from it) see them."""
+    from .settings import env_name
+
     for flag in FLAGS:
         if hasattr(ns, flag.field):
             value = getattr(ns, flag.field)
@@ -348,6 +353,8 @@ def _export_flags(ns: argparse.Namespace | SimpleNamespace) -> None:
 
 def _config_problem(exc: ValidationError) -> str:
     # Only field names and messages: pydantic's own text quotes the input, which can hold secrets.
+    from .settings import env_name
+
     lines = []
     for err in exc.errors():
         field_name = str(err["loc"][0]) if err["loc"] else ""
@@ -406,6 +413,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    import anyio
+    from pydantic import ValidationError
+
+    from .compiler import CompileError
+    from .loader import SpecLoadError
+    from .logs import setup_logging
+    from .redaction import Redactor
+    from .settings import ConfigError
+
     argv = sys.argv[1:] if argv is None else argv
     # An MCP client usually starts the server with no arguments (settings in the environment): serve, without
     # building the parser, which costs as much as the rest of the command line's start-up.
@@ -553,6 +569,8 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
     message = await send_summary(dispatcher, prepared)
     sys.stderr.write(f"{message}\nSend it? [y/N] ")
     sys.stderr.flush()
+    import anyio.to_thread
+
     answer = await anyio.to_thread.run_sync(sys.stdin.readline)
     if answer.strip().lower() not in ("y", "yes"):
         return dispatcher.finish_declined(  # type: ignore[no-any-return]
@@ -617,6 +635,8 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
         conversations = dispatcher.conversations if settings.receives_webhooks else None
         app = build_http_app(server, settings, metrics, conversations)
         webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        import anyio
+
         async with anyio.create_task_group() as tasks:
             if conversations is not None and webhook_secret and dispatcher.backend.is_sandbox:
                 from .sandbox.responder import state_of
