@@ -10,7 +10,8 @@ ClickSend is the sandbox served by bench/fake_server.py. Writes JSON and prints 
 
 Figures: cold start to tools/list (full catalogue, default selection) against the bare SDK server, with tools/list
 bytes and peak RSS; one stdio call (a read and a send) against a raw HTTP request for the same thing to the same fake,
-with the send ledger off and on (SQLite; measured when the server knows CLICKSEND_MCP_DATABASE_URL); streamable HTTP
+with the send ledger off and on (SQLite; measured when the server knows CLICKSEND_MCP_DATABASE_URL), beside the SDK's
+floor for the same read (bench/floor_server.py: a bare server whose one tool makes the raw request); streamable HTTP
 throughput at 8 in flight in both protocol eras (handshake and 2026), with 1 and 2 workers (where `--workers` exists).
 Nagle is off on every loopback socket: the fake, the server's client and the raw client all run on asyncio, which
 sets TCP_NODELAY on each TCP transport. Servers are interleaved within each repetition, so a machine whose speed
@@ -257,6 +258,11 @@ async def per_call(
                 c = await stack.enter_async_context(Client(params, mode="legacy"))
                 calls[f"stdio read, {label}{suffix}"] = lambda c=c: c.call_tool("CLICKSEND_GET_ACCOUNT", {})
                 calls[f"stdio send, {label}{suffix}"] = lambda c=c: c.call_tool("CLICKSEND_CREATE_SMS_SEND", SEND_ARGS)
+        # The SDK's floor for the same read: a bare low-level server whose one tool makes the raw request.
+        floor = [PY, str(ROOT / "bench" / "floor_server.py"), fake_url, USERNAME, API_KEY]
+        params = StdioServerParameters(command=floor[0], args=floor[1:], env=base_env())
+        c = await stack.enter_async_context(Client(params, mode="legacy"))
+        calls["stdio read, bare SDK floor"] = lambda c=c: c.call_tool("CLICKSEND_GET_ACCOUNT", {})
         port = free_port()
         url, _ = await stack.enter_async_context(
             http_server(command + ["--transport", "http", "--port", str(port)], env, port)
