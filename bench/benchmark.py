@@ -115,8 +115,15 @@ def ours_env(fake_url: str, **extra: str) -> dict[str, str]:
     )
 
 
+PAUSED_BARE = "import gc, runpy; gc.disable(); runpy.run_path({path!r}, run_name='__main__')"
 SERVERS: dict[str, Callable[[str], tuple[list[str], dict[str, str]]]] = {
     "bare SDK": lambda url: ([PY, str(ROOT / "bench" / "bare_server.py")], base_env()),
+    # The same floor started as clicksend-mcp starts (cyclic garbage collection paused until it serves): what this
+    # server's own code costs at start, apart from what pausing the collector saves on the SDK's imports.
+    "bare SDK, collector paused": lambda url: (
+        [PY, "-c", PAUSED_BARE.format(path=str(ROOT / "bench" / "bare_server.py"))],
+        base_env(),
+    ),
     "clicksend-mcp (full)": lambda url: ([PY, "-m", "clicksend_mcp"], ours_env(url, CLICKSEND_TOOLSETS="all")),
     "clicksend-mcp (default)": lambda url: ([PY, "-m", "clicksend_mcp"], ours_env(url)),
     "clicksend-mcp (discovery)": lambda url: (

@@ -66,21 +66,17 @@ class CompiledCache:
         except OSError:
             return None
         try:
-            info = os.fstat(fd)
-            if not _trusted(info):
+            if not _trusted(os.fstat(fd)):
                 log.warning("compiled catalogue %s ignored: not owned by this user, or writable by others", path.name)
                 return None
+            # Read as it is unpickled (buffered), not whole first: the file and the objects are not both held.
             with os.fdopen(fd, "rb", closefd=False) as file:
-                blob = file.read()
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        try:
-            tools = pickle.loads(blob)
+                tools = pickle.load(file)
         except Exception as exc:  # a truncated or foreign file can fail in many ways: it is only a cache
             log.debug("compiled catalogue %s unreadable: %s", path.name, type(exc).__name__)
             return None
+        finally:
+            os.close(fd)
         return tools if _is_catalogue(tools) else None
 
     def write(self, key: str, tools: dict[str, CompiledTool]) -> None:
