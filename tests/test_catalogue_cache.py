@@ -157,3 +157,13 @@ def test_no_entry_is_written_when_the_cache_is_off(specs: Path, monkeypatch: pyt
     monkeypatch.setattr(catalogue_cache.CompiledCache, "write", lambda self, key, tools: writes.append(key))
     assert "CLICKSEND_GET_ACCOUNT" in load_tools(settings_for(specs), SpecCache(None))
     assert writes == []
+
+
+def test_without_the_compilers_sources_no_compiled_catalogue_is_kept_and_the_server_still_starts(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalogue_cache, "PACKAGE_DIR", tmp_path / "no-sources")
+    monkeypatch.setattr(catalogue_cache.compiled_key, "__defaults__", (tmp_path / "no-sources",))
+    assert "CLICKSEND_GET_ACCOUNT" in load_tools(settings_for(specs), SpecCache(tmp_path / "cache"))
+    assert entries(tmp_path / "cache") == []
+    assert list((tmp_path / "cache").glob("specs-*.json"))  # the validated specs are still kept

@@ -30,7 +30,10 @@ def load_tools(settings: Settings | None = None, cache: SpecCache | None = None)
     cache = cache or SpecCache.default()
     sources = read_sources(specs_dir)
     compiled = CompiledCache(cache.directory)
-    key = compiled_key(sources.digest) if cache.directory is not None else ""
+    try:
+        key = compiled_key(sources.digest) if cache.directory is not None else ""
+    except OSError:  # installed without its sources: nothing to key the compiled catalogue by, so none is kept
+        key = ""
     tools = compiled.read(key) if key else None
     if tools is not None:
         return tools
