@@ -6,6 +6,7 @@ ClickSend is the sandbox served by bench/fake_server.py. Writes JSON and prints 
     pip install -e '.[bench]' && python bench/benchmark.py            # about four minutes
     python bench/benchmark.py --quick                                  # fewer repetitions
     python bench/benchmark.py --parts call --baseline ../before        # one call only, beside another checkout
+    python bench/benchmark.py --parts start --skip-fastmcp --baseline ../before    # cold start, beside another
 
 Figures: cold start to tools/list (full catalogue, default selection) against the bare SDK server, with tools/list
 bytes and peak RSS; one stdio call (a read and a send) against a raw HTTP request for the same thing to the same fake,
@@ -114,8 +115,15 @@ def ours_env(fake_url: str, **extra: str) -> dict[str, str]:
     )
 
 
+PAUSED_BARE = "import gc, runpy; gc.disable(); runpy.run_path({path!r}, run_name='__main__')"
 SERVERS: dict[str, Callable[[str], tuple[list[str], dict[str, str]]]] = {
     "bare SDK": lambda url: ([PY, str(ROOT / "bench" / "bare_server.py")], base_env()),
+    # The same floor started as clicksend-mcp starts (cyclic garbage collection paused until it serves): what this
+    # server's own code costs at start, apart from what pausing the collector saves on the SDK's imports.
+    "bare SDK, collector paused": lambda url: (
+        [PY, "-c", PAUSED_BARE.format(path=str(ROOT / "bench" / "bare_server.py"))],
+        base_env(),
+    ),
     "clicksend-mcp (full)": lambda url: ([PY, "-m", "clicksend_mcp"], ours_env(url, CLICKSEND_TOOLSETS="all")),
     "clicksend-mcp (default)": lambda url: ([PY, "-m", "clicksend_mcp"], ours_env(url)),
     "clicksend-mcp (discovery)": lambda url: (
@@ -127,6 +135,23 @@ SERVERS: dict[str, Callable[[str], tuple[list[str], dict[str, str]]]] = {
         base_env(CLICKSEND_USERNAME=USERNAME, CLICKSEND_API_KEY=API_KEY),
     ),
 }
+
+
+def add_baseline_servers(checkout: Path) -> None:
+    """Another checkout's server (full catalogue and default selection) as rows marked [baseline] in the same
+    interleaved cold-start run, with a spec cache of its own (the two servers may keep different things there)."""
+    cache = tempfile.mkdtemp(prefix="clicksend-bench-baseline-cache-")
+    atexit.register(shutil.rmtree, cache, True)
+
+    def server(name: str) -> Callable[[str], tuple[list[str], dict[str, str]]]:
+        def make(url: str) -> tuple[list[str], dict[str, str]]:
+            command, env = SERVERS[name](url)
+            return command, {**env, "PYTHONPATH": str(checkout / "server"), "XDG_CACHE_HOME": cache}
+
+        return make
+
+    for name in ("clicksend-mcp (full)", "clicksend-mcp (default)"):
+        SERVERS[f"{name} [baseline]"] = server(name)
 
 
 def listing_bytes(result: types.ListToolsResult) -> int:
@@ -363,6 +388,8 @@ async def main(args: argparse.Namespace) -> int:
     }
     if args.skip_fastmcp:
         del SERVERS["FastMCP from_openapi"]
+    if args.baseline:
+        add_baseline_servers(Path(args.baseline).resolve())
     parts = set(args.parts.split(","))
     # The machine's load average (1, 5 and 15 minutes) before and after each part: on a shared machine the
     # figures are only comparable with it beside them.
@@ -470,8 +497,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--baseline",
         metavar="CHECKOUT",
-        help="another checkout of this repository (e.g. before a change): its server's calls are measured in the "
-        "same interleaved run, as rows marked [baseline]",
+        help="another checkout of this repository (e.g. before a change): its server's cold starts and calls are "
+        "measured in the same interleaved run, as rows marked [baseline]",
     )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "benchmark.json"))
     raise SystemExit(anyio.run(main, parser.parse_args()))

@@ -9,6 +9,7 @@ import pty
 import select
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -339,3 +340,30 @@ def test_an_unreadable_sandbox_state_file_is_one_line_and_left_alone(tmp_path: P
         "move it away to start afresh\n"
     )
     assert state.read_text() == "{ not json"
+
+
+def test_the_command_pauses_cyclic_collection_while_starting_and_serves_with_it_on() -> None:
+    """Run as the command, the server starts with the collector off and turns it back on (what starting built
+    frozen out of its sight) before serving; in a process that only calls main() with arguments it is never off."""
+    code = (
+        "import gc, clicksend_mcp.cli as cli\n"
+        "cli._pause_collection(); assert not gc.isenabled()\n"
+        "cli.resume_collection(); assert gc.isenabled() and gc.get_freeze_count() > 0\n"
+        "cli.resume_collection(); assert gc.isenabled()\n"
+        "gc.disable(); cli._pause_collection(); cli.resume_collection()\n"
+        "assert not gc.isenabled(), 'a collector someone else turned off stays off'\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_main_called_with_arguments_leaves_the_collector_as_it_was(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    from clicksend_mcp.cli import main
+
+    assert gc.isenabled()
+    main(["--backend", "sandbox", "tools"])
+    capsys.readouterr()
+    assert gc.isenabled()

@@ -247,3 +247,22 @@ async def test_what_the_listing_leaves_to_the_instructions_the_server_still_chec
     assert result.structured_content["error_code"] == "INVALID_ARGUMENTS"
     assert field in result.structured_content["error"]
     assert fake.requests == []
+
+
+def test_presenting_a_selection_rewrites_every_description_that_names_a_tool_and_nothing_else() -> None:
+    """The compiler records where descriptions name tools; rendering only those gives what rendering every
+    description of every schema gives (the one in view of a selection that leaves most tools out)."""
+    from clicksend_mcp.presentation import _map_descriptions, _render_mentions, render_references
+
+    tools = load_tools()
+    few = {name: tools[name] for name in list(tools)[:20]}
+
+    def render(text: str) -> str:
+        return render_references(text, few, tools)
+
+    changed = 0
+    for tool in tools.values():
+        rendered = _render_mentions(tool, render)
+        assert rendered == _map_descriptions(tool.input_schema, render), tool.name
+        changed += rendered is not tool.input_schema
+    assert changed > 0  # the check above saw rewritten descriptions, not only untouched schemas

@@ -77,3 +77,20 @@ def test_an_unwritable_cache_does_not_stop_the_server(specs: Path, tmp_path: Pat
 def test_the_cache_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLICKSEND_MCP_CACHE_DIR", "off")
     assert SpecCache.default().directory is None
+
+
+def test_the_start_reads_the_files_and_digest_that_spec_files_and_the_cache_define(tmp_path: Path) -> None:
+    """read_sources walks with os.scandir for speed: the same files in the same order, and the same digest."""
+    root = tmp_path / "specs"
+    shutil.copytree(default_specs_dir(), root)
+    (root / "sms" / "nested").mkdir()
+    moved = sorted((root / "sms").glob("*.yaml"))[0]
+    moved.rename(root / "sms" / "nested" / moved.name)
+    (root / "notes.txt").write_text("not a spec")
+    (root / "linked").symlink_to(root / "account")
+    (root / "sms" / "linked.yaml").symlink_to(moved.parent / "nested" / moved.name)
+    sources = loader.read_sources(root)
+    expected = [(path, path.read_bytes()) for path in loader.spec_files(root)]
+    assert [(Path(path), text) for path, text in sources.files] == expected
+    assert sources.digest == SpecCache.digest(root, expected)
+    assert all(Path(path).name != loader.EXEMPTIONS_FILE for path, _ in sources.files)

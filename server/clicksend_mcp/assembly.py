@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import BACKENDS, BackendConfig, build_backend, toolsets_of
 from .backends.tenants import build_tenant_backends
+from .catalogue_cache import CompiledCache, compiled_key
 from .clock import Clock
 from .compiler import MATON_CONNECTION_PARAM, CompiledTool, compile_tools, with_param
 from .dispatcher import Dispatcher
 from .guardrails import SendPolicy
 from .ledger import Ledger
-from .loader import SpecCache, load_specs_cached
+from .loader import SpecCache, read_sources
 from .retries import RetryPolicy
 from .selection import DEFAULT_TOOLSETS, Selection
 from .settings import ConfigError, Settings
@@ -22,13 +23,29 @@ if TYPE_CHECKING:
 
 
 def load_tools(settings: Settings | None = None, cache: SpecCache | None = None) -> dict[str, CompiledTool]:
-    """Every tool, compiled. Specs unchanged since a clean start come from the cache, without re-checking schemas."""
+    """Every tool, compiled. Spec files unchanged since a clean start come from the compiled catalogue kept then
+    (neither validated nor compiled again), else from the validated specs kept then (compiled without re-checking
+    schemas), else from the files."""
     specs_dir = Path(settings.specs_dir) if settings and settings.specs_dir else None
     cache = cache or SpecCache.default()
-    specs, digest = load_specs_cached(specs_dir, cache)
-    tools = compile_tools(specs, check_schemas=digest is not None)
-    if digest is not None:
-        cache.write(digest, specs)
+    sources = read_sources(specs_dir)
+    compiled = CompiledCache(cache.directory)
+    try:
+        key = compiled_key(sources.digest) if cache.directory is not None else ""
+    except OSError:  # installed without its sources: nothing to key the compiled catalogue by, so none is kept
+        key = ""
+    tools = compiled.read(key) if key else None
+    if tools is not None:
+        return tools
+    specs = cache.read(sources.digest)
+    fresh = specs is None
+    if specs is None:
+        specs = sources.parse()
+    tools = compile_tools(specs, check_schemas=fresh)
+    if fresh:
+        cache.write(sources.digest, specs)
+    if key:
+        compiled.write(key, tools)
     return tools
 
 

@@ -43,16 +43,26 @@ DATE_BEFORE_INCLUSIVE_PARAM: dict[str, Any] = {
 # Maton connection ids as the gateway documents them (e.g. 37beee67-29f7-43b6-b0b2-5f0f7a5d6440): a UUID.
 CONNECTION_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # With --maton-connection-arg, every ClickSend tool in maton mode takes this input, sent as a header for one call.
-MATON_CONNECTION_PARAM = ParamSpec.model_validate(
-    {
-        "name": "maton_connection",
-        "in": "header",
-        "wire_name": "Maton-Connection",
-        "schema": {"type": "string", "pattern": CONNECTION_ID_PATTERN},
-        "description": "The Maton connection (ClickSend account) for this call only, as its connection_id from "
-        "CLICKSEND_MATON_LIST_CONNECTIONS. Omitted: the server's MATON_CONNECTION, else Maton's oldest active one.",
-    }
-)
+# Validated when first asked for (`MATON_CONNECTION_PARAM`, module __getattr__ below): validating it at import would
+# build the spec models' validators, which a start from the compiled catalogue otherwise never needs.
+_MATON_CONNECTION_INPUT: dict[str, Any] = {
+    "name": "maton_connection",
+    "in": "header",
+    "wire_name": "Maton-Connection",
+    "schema": {"type": "string", "pattern": CONNECTION_ID_PATTERN},
+    "description": "The Maton connection (ClickSend account) for this call only, as its connection_id from "
+    "CLICKSEND_MATON_LIST_CONNECTIONS. Omitted: the server's MATON_CONNECTION, else Maton's oldest active one.",
+}
+_LAZY: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MATON_CONNECTION_PARAM":
+        if name not in _LAZY:
+            _LAZY[name] = ParamSpec.model_validate(_MATON_CONNECTION_INPUT)
+        return _LAZY[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Only formats jsonschema checks without optional packages, so validation is the same on every install.
 CHECKED_FORMATS = ("email", "date")
@@ -122,6 +132,9 @@ class CompiledTool:
     # What arguments are checked against when it differs from the published schema (a send's published
     # recipient cap is the operator's, enforced by the guardrails with their own message).
     validation_schema: dict[str, Any] | None = None
+    # Where the input schema's descriptions name a tool (CLICKSEND_...), as key paths: the only descriptions
+    # presentation.py may rewrite for a selection, found once here rather than by walking every schema at each start.
+    mentions: tuple[tuple[str | int, ...], ...] = ()
 
     @property
     def name(self) -> str:
@@ -252,7 +265,27 @@ def compile_tool(spec: ToolSpec, *, check_schema: bool = True) -> CompiledTool:
         header_params=tuple(p for p in spec.params if p.location == "header"),
         untrusted=tuple(parse_path(p) for p in spec.response.untrusted),
         times=times,
+        mentions=tuple(tool_mentions(input_schema)),
     )
+
+
+TOOL_PREFIX = "CLICKSEND_"
+
+
+def tool_mentions(schema: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The key paths of the descriptions in a schema that name a tool (hold CLICKSEND_), in document order."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "description" and isinstance(value, str):
+                if TOOL_PREFIX in value:
+                    found.append((*at, key))
+            else:
+                found += tool_mentions(value, (*at, key))
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            found += tool_mentions(value, (*at, index))
+    return found
 
 
 def _publish_times(node: Any) -> Any:

@@ -201,8 +201,7 @@ class SpecCache:
 
     @staticmethod
     def digest(root: Path, files: list[tuple[Path, bytes]]) -> str:
-        h = hashlib.blake2b(digest_size=16)
-        h.update(f"{CACHE_FORMAT}:{__version__}".encode())
+        h = _digest_start()
         for path, text in files:
             h.update(str(path.relative_to(root)).encode() + b"\0" + len(text).to_bytes(8, "big") + text)
         return h.hexdigest()
@@ -232,13 +231,66 @@ class SpecCache:
             log.debug("spec cache not written: %s", type(exc).__name__)
 
 
+@dataclass(frozen=True)
+class SpecSources:
+    """Every spec file's bytes as read at this start, and their digest (what any cache of them is keyed by)."""
+
+    root: Path
+    files: list[tuple[str, bytes]]  # (path, bytes) in spec_files' order
+    digest: str
+
+    def parse(self) -> list[ToolSpec]:
+        """The specs, parsed and fully checked (SpecLoadError naming every bad file and field)."""
+        return _parse(self.root, [(Path(path), text) for path, text in self.files])
+
+
+def read_sources(root: Path | None = None) -> SpecSources:
+    """Every spec file's bytes and their digest, as `spec_files` and `SpecCache.digest` would give them, read with
+    os.scandir and plain strings: this runs at every start, and pathlib's walk and paths cost more than the reads."""
+    root = root or default_specs_dir()
+    if not root.is_dir():
+        raise SpecLoadError([SpecProblem(str(root), "", "is not a directory of tool specs")])
+    found: list[tuple[tuple[str, ...], str]] = []
+    _walk(str(root), (), found)
+    found.sort()  # the order of the paths' parts: spec_files' order
+    h = _digest_start()
+    files: list[tuple[str, bytes]] = []
+    for parts, path in found:
+        if parts == (EXEMPTIONS_FILE,):
+            continue
+        with open(path, "rb", buffering=0) as file:
+            text = file.readall()
+        h.update(os.sep.join(parts).encode() + b"\0" + len(text).to_bytes(8, "big") + text)
+        files.append((path, text))
+    return SpecSources(root, files, h.hexdigest())
+
+
+def _walk(folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], str]]) -> None:
+    """The .yaml/.yml files under `folder` (a linked file counts, a linked folder is not entered) passing over
+    unreadable folders, as Path.rglob does."""
+    try:
+        with os.scandir(folder) as entries:
+            listed = list(entries)
+    except PermissionError:
+        return
+    for entry in listed:
+        if entry.is_dir(follow_symlinks=False):
+            _walk(entry.path, (*parts, entry.name), found)
+        elif os.path.splitext(entry.name)[1] in (".yaml", ".yml") and entry.is_file():
+            found.append(((*parts, entry.name), entry.path))
+
+
+def _digest_start() -> Any:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{CACHE_FORMAT}:{__version__}".encode())
+    return h
+
+
 def load_specs_cached(root: Path | None = None, cache: SpecCache | None = None) -> tuple[list[ToolSpec], str | None]:
     """The specs, and the digest to store them under once they compile (None when they came from the cache)."""
-    root = root or default_specs_dir()
+    sources = read_sources(root)
     cache = cache or SpecCache.default()
-    files = _read_all(root)
-    digest = SpecCache.digest(root, files)
-    cached = cache.read(digest)
+    cached = cache.read(sources.digest)
     if cached is not None:
         return cached, None
-    return _parse(root, files), digest
+    return sources.parse(), sources.digest

@@ -3,7 +3,6 @@ the operator's recipient limit in send schemas and descriptions, and the second 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
@@ -37,11 +36,37 @@ def render_references(text: str, served: Mapping[str, CompiledTool], catalogue: 
             return name
         return f"{name} {NOT_ENABLED}"
 
-    return TOOL_REF.sub(replace, text)
+    # Most texts name no tool: a substring test is far cheaper than the regex's scan.
+    return TOOL_REF.sub(replace, text) if "CLICKSEND_" in text else text
+
+
+def _render_mentions(tool: CompiledTool, render: Callable[[str], str]) -> dict[str, Any]:
+    """The tool's input schema with each description that names a tool rendered (the compiler found where they
+    are): the same object where none changes, else new containers on the way to each change and the rest shared, so
+    a start does not copy or walk some 250 schemas to change a few descriptions."""
+    schema = tool.input_schema
+    for path in tool.mentions:
+        node: Any = schema
+        for key in path:
+            node = node[key]
+        rendered = render(node)
+        if rendered != node:
+            schema = _replaced(schema, path, rendered)
+    return schema
+
+
+def _replaced(node: Any, path: tuple[str | int, ...], value: Any) -> Any:
+    """A copy of the containers along `path` with the value at its end replaced; everything else shared."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    copy: Any = dict(node) if isinstance(node, dict) else list(node)
+    copy[head] = _replaced(node[head], rest, value)
+    return copy
 
 
 def _map_descriptions(schema: Any, render: Callable[[str], str]) -> Any:
-    """A copy of a JSON schema with every `description` rendered."""
+    """A copy of a JSON schema (every container new) with every `description` rendered."""
     if isinstance(schema, dict):
         return {
             k: (render(v) if k == "description" and isinstance(v, str) else _map_descriptions(v, render))
@@ -86,9 +111,11 @@ def present(
         description = render(tool.spec.description)
         if limit is not None:
             description = f"{description.rstrip()} This server allows at most {limit} recipients per call."
-        schema = _map_descriptions(copy.deepcopy(tool.input_schema), render)
-        if limit is not None:
+        if limit is not None:  # the caps are set in place: on a copy of every container
+            schema = _map_descriptions(tool.input_schema, render)
             _cap_recipient_arrays(schema, tool, limit)
+        else:
+            schema = _render_mentions(tool, render)
         if description == tool.spec.description and schema == tool.input_schema:
             presented[name] = tool
             continue

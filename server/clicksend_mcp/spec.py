@@ -25,7 +25,9 @@ control API, or SkillBoss's /run. Each backend serves some of them (backends/)."
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: the validators are built when a spec is first validated (reading YAML or the spec cache); a start
+    # from the compiled catalogue (catalogue_cache.py) unpickles specs and never pays for building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class HttpSpec(_Strict):
@@ -172,6 +174,8 @@ class GuardSpec(_Strict):
 
 
 class ResponseSpec(_Strict):
+    model_config = ConfigDict(defer_build=False)  # ToolSpec's default is an instance, made at import
+
     unwrap: Literal["data"] | None = "data"
     paginated: bool = False
     untrusted: tuple[str, ...] = Field(
