@@ -172,7 +172,8 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
         if not listed["successful"]:
             return listed
         data = listed["data"] if isinstance(listed["data"], dict) else {}
-        rules = data.get("data") if isinstance(data.get("data"), list) else []
+        found = data.get("data")
+        rules = found if isinstance(found, list) else []
         existing = next((r for r in rules if _ours(r, public_url)), None)
         address = f"{public_url}{WEBHOOK_PATH}/{secret}/{kind.webhook}"
         body = {"rule_name": RULE_NAME, "action": "URL", "action_address": address, "enabled": 1, **dict(kind.fields)}
@@ -190,7 +191,7 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
     shown = [{k: v for k, v in p.items() if k != "_body"} for p in planned]
     if dry_run:
         return results.dry_run({"dry_run": True, "changed": False, "rules": shown})
-    done = []
+    done: list[dict[str, Any]] = []
     for plan, show in zip(planned, shown, strict=True):
         arguments = dict(plan["_body"])
         if plan["rule_id"] is not None:
