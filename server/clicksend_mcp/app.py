@@ -114,7 +114,9 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
     narrowed_listings: dict[Narrowing, dict[str, Any]] = {}
     confirm = Confirmation(dispatcher)
 
-    async def on_list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> dict[str, Any]:
+    async def on_list_tools(
+        ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> dict[str, Any]:
         narrowing = request_narrowing(ctx)
         if narrowing is None or discovery:
             return listing
@@ -164,7 +166,9 @@ def build_server(dispatcher: Dispatcher, *, discovery: bool = False, state_keys:
         version=__version__,
         title="ClickSend",
         instructions=INSTRUCTIONS,
-        on_list_tools=on_list_tools,
+        # The listing is prebuilt JSON, served as is. mcp accepts any HandlerResult from a handler (a model, a dict
+        # or None: mcp.server.context, serialized by runner._dump_result), but Server's signature names only the model.
+        on_list_tools=on_list_tools,  # type: ignore[arg-type]
         on_call_tool=on_call_tool,
         get_tool_input_schema=schemas.get,
         **resources,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -10,7 +11,7 @@ import socket
 import sys
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from pydantic import ValidationError
 
+    from .dispatcher import Dispatcher, PreparedCall
     from .settings import Settings
 
 log = logging.getLogger("clicksend_mcp")
@@ -39,7 +41,8 @@ class Flag:
     group: str
     field: str
     help: str
-    options: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field, spelled out: the bare name would be this class's `field` attribute above.
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def flag(self) -> str:
@@ -556,12 +559,12 @@ async def _call(dispatcher: Any, name: str, raw_args: str, confirm_sends: bool) 
     return 0 if result.get("successful") else 1
 
 
-async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any]:
+async def _confirm_then_execute(dispatcher: Dispatcher, prepared: PreparedCall) -> dict[str, Any]:
     """--confirm-sends on the command line: the elicitation's summary and a y/N question on the terminal."""
     from .send_summary import send_summary
 
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        return dispatcher.finish_declined(  # type: ignore[no-any-return]
+        return dispatcher.finish_declined(
             prepared,
             "NOT_CONFIRMED",
             "this command asks the person to confirm every send (--confirm-sends), and there is no terminal to ask on",
@@ -573,10 +576,8 @@ async def _confirm_then_execute(dispatcher: Any, prepared: Any) -> dict[str, Any
 
     answer = await anyio.to_thread.run_sync(sys.stdin.readline)
     if answer.strip().lower() not in ("y", "yes"):
-        return dispatcher.finish_declined(  # type: ignore[no-any-return]
-            prepared, "NOT_CONFIRMED", "the person declined this send"
-        )
-    return await dispatcher.execute(prepared)  # type: ignore[no-any-return]
+        return dispatcher.finish_declined(prepared, "NOT_CONFIRMED", "the person declined this send")
+    return await dispatcher.execute(prepared)
 
 
 async def start(dispatcher: Any) -> bool:

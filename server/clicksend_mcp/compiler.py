@@ -415,10 +415,10 @@ def _is_finite_number(checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) or math.isfinite(instance)
 
 
-_VALIDATOR_CLASS: Any = None
+_VALIDATOR_CLASS: type[Draft202012Validator] | None = None
 
 
-def _strict_validator_class() -> Any:
+def _strict_validator_class() -> type[Draft202012Validator]:
     """Draft 2020-12 with exact integers (no 1.0, nothing past 2^53) and finite numbers."""
     global _VALIDATOR_CLASS
     if _VALIDATOR_CLASS is None:
@@ -427,7 +427,8 @@ def _strict_validator_class() -> Any:
         checker = Draft202012Validator.TYPE_CHECKER.redefine_many(
             {"integer": _is_strict_integer, "number": _is_finite_number}
         )
-        _VALIDATOR_CLASS = validators.extend(Draft202012Validator, type_checker=checker)
+        # types-jsonschema leaves extend() unannotated; it returns a subclass of the validator it extends.
+        _VALIDATOR_CLASS = validators.extend(Draft202012Validator, type_checker=checker)  # type: ignore[no-untyped-call]
     return _VALIDATOR_CLASS
 
 
@@ -455,7 +456,7 @@ def _problems(err: jsonschema.ValidationError) -> list[ArgumentProblem]:
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         import difflib
 
-        known = sorted(err.schema.get("properties", {}))
+        known = _schema_properties(err)
         base = _field_of(err)
         base = "" if base == "arguments" else base
         extras = sorted(str(k) for k in set(err.instance) - set(known))
@@ -470,6 +471,13 @@ def _problems(err: jsonschema.ValidationError) -> list[ArgumentProblem]:
         if problems:
             return problems
     return [ArgumentProblem(_field_of(err), _explain(err))]
+
+
+def _schema_properties(err: jsonschema.ValidationError) -> list[str]:
+    """The property names of the (object) schema an error was raised against, sorted; none for any other schema."""
+    schema = err.schema  # a mapping for every error iter_errors yields; typed wider for hand-built errors
+    properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    return sorted(properties)
 
 
 def _error_sort_key(err: jsonschema.ValidationError) -> tuple[str, int]:
@@ -537,12 +545,13 @@ def object_keys(schema: Any) -> str:
 
 
 def _explain(err: jsonschema.ValidationError) -> str:
-    v, expected, got = err.validator, err.validator_value, err.instance
+    v, got = err.validator, err.instance
+    expected: Any = err.validator_value  # the schema keyword's value: any JSON (set on every error iter_errors yields)
     if v == "required":
         return "is required"
     if v == "type":
         kinds = expected if isinstance(expected, list) else [expected]
-        wanted = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+        wanted = " or ".join(_TYPE_NAMES.get(str(k), str(k)) for k in kinds)
         if isinstance(got, (int, float)) and not isinstance(got, bool) and ("integer" in kinds or "number" in kinds):
             if isinstance(got, float) and not math.isfinite(got):
                 return f"expected {wanted}, got {_show(got)}"
@@ -557,8 +566,9 @@ def _explain(err: jsonschema.ValidationError) -> str:
     if v == "const":
         return f"expected {expected!r}"
     if v == "additionalProperties":
-        extras = sorted(set(got) - set(err.schema.get("properties", {}))) if isinstance(got, dict) else []
-        allowed = ", ".join(sorted(err.schema.get("properties", {}))) or "none"
+        known = _schema_properties(err)
+        extras = sorted(set(got) - set(known)) if isinstance(got, dict) else []
+        allowed = ", ".join(known) or "none"
         return f"unknown field(s) {', '.join(extras)}; accepted fields: {allowed}"
     if v == "minimum":
         return f"expected a value >= {expected}, got {_show(got)}"

@@ -492,9 +492,11 @@ class Dispatcher:
             "error_code": result.get("error_code"),
             "duration_ms": round((time.perf_counter() - prepared.started) * 1000, 1),
         }
-        tenant = f" tenant={backend.tenant[:12]}" if backend.tenant else ""
-        if tenant:
-            fields["tenant"] = backend.tenant[:12]  # the fingerprint's start: names the tenant, reveals nothing
+        # The fingerprint's start: names the tenant, reveals nothing.
+        tenant_id = backend.tenant[:12] if backend.tenant else ""
+        tenant = f" tenant={tenant_id}" if tenant_id else ""
+        if tenant_id:
+            fields["tenant"] = tenant_id
         # Arguments may hold personal data (numbers, message text): never logged above debug.
         log.info(
             "call tool=%s backend=%s http=%s error_code=%s duration_ms=%.1f%s",
@@ -669,10 +671,12 @@ class Dispatcher:
                 break
             first = first or result
             data = result["data"] if isinstance(result["data"], dict) else {}
-            chunk = data.get("data") if isinstance(data.get("data"), list) else []
+            found = data.get("data")
+            chunk = found if isinstance(found, list) else []
             items.extend(chunk)
             fetched += 1
-            last_page = data.get("last_page") if isinstance(data.get("last_page"), int) else page
+            reported = data.get("last_page")
+            last_page = reported if isinstance(reported, int) else page
             if progress is not None:
                 await progress(
                     float(fetched),

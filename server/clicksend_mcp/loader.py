@@ -280,7 +280,7 @@ def _walk(folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...]
             found.append(((*parts, entry.name), entry.path))
 
 
-def _digest_start() -> Any:
+def _digest_start() -> hashlib.blake2b:
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{CACHE_FORMAT}:{__version__}".encode())
     return h

@@ -178,7 +178,8 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
         if not listed["successful"]:
             return listed
         data = listed["data"] if isinstance(listed["data"], dict) else {}
-        rules = data.get("data") if isinstance(data.get("data"), list) else []
+        found = data.get("data")
+        rules = found if isinstance(found, list) else []
         existing = next((r for r in rules if _ours(r, public_url)), None)
         # Multi-tenant: the calling tenant's own URL (its token), so its pushes are stored under it alone.
         address = hook.url(tenant, kind.webhook)
@@ -201,7 +202,7 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
         return results.dry_run(
             {"dry_run": True, "changed": False, "rules": shown, **({"webhook_urls": urls} if urls else {})}
         )
-    done = []
+    done: list[dict[str, Any]] = []
     for plan, show in zip(planned, shown, strict=True):
         arguments = dict(plan["_body"])
         if plan["rule_id"] is not None:

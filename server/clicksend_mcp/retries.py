@@ -115,7 +115,7 @@ async def _retry(
         wait=wait,
         retry=should_retry,
         before_sleep=before_sleep,
-        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,  # type: ignore[return-value,union-attr]
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         reraise=True,
     )
     return await retrying(attempt)

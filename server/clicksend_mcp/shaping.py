@@ -13,9 +13,8 @@ def _items(data: Any) -> list[Any] | None:
     """The items of a list answer: data itself, or data.data on a page."""
     if isinstance(data, list):
         return data
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        return data["data"]
-    return None
+    items = data.get("data") if isinstance(data, dict) else None
+    return items if isinstance(items, list) else None
 
 
 def _drop_empty(item: Any) -> Any:

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -24,10 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .collection import Collection
 from .state import SandboxState
 
-try:
+if sys.platform != "win32":  # Windows has no fcntl: the rename is still atomic, concurrent writers are not serialized
     import fcntl
-except ImportError:  # pragma: no cover - Windows: the rename is still atomic, concurrent writers are not serialized
-    fcntl = None  # type: ignore[assignment]
 
 FORMAT = "clicksend-mcp-sandbox-state"
 VERSION = 1
@@ -206,7 +205,7 @@ class StateFile:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        if fcntl is None:  # pragma: no cover
+        if sys.platform == "win32":  # pragma: no cover
             yield
             return
         with open(self.lock_path, "a") as lock:

@@ -112,7 +112,8 @@ def release_replies(state: SandboxState, now: int) -> None:
 def state_of(app: Any) -> SandboxState:
     """The state of a sandbox app (create_sandbox_app's, or the state-file wrapper's)."""
     state = app.state
-    return state if not hasattr(state, "sandbox") else state.sandbox  # type: ignore[no-any-return]
+    sandbox: SandboxState = state if not hasattr(state, "sandbox") else state.sandbox
+    return sandbox
 
 
 def responder_of(state: SandboxState) -> Responder:

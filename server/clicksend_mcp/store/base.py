@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..limits import LimitHit, Periods, Usage
 from .messages import SentCopies, StoredMessage
@@ -165,26 +165,26 @@ COLUMNS = (
 )
 
 
-def record_of(row: Sequence[object]) -> SendRecord:
+def record_of(row: Sequence[Any]) -> SendRecord:
     """A row selected with COLUMNS, from either database."""
     ids = str(row[12]) if row[12] else ""
     sealed = row[16]
     return SendRecord(
-        id=int(row[0]),  # type: ignore[call-overload]
+        id=int(row[0]),
         tenant=str(row[1]),
         tool=str(row[2]),
         channel=str(row[3]),
-        created_at=float(row[4]),  # type: ignore[arg-type]
-        settled_at=float(row[5]) if row[5] is not None else None,  # type: ignore[arg-type]
-        scheduled_at=float(row[6]) if row[6] is not None else None,  # type: ignore[arg-type]
+        created_at=float(row[4]),
+        settled_at=float(row[5]) if row[5] is not None else None,
+        scheduled_at=float(row[6]) if row[6] is not None else None,
         outcome=str(row[7]),
-        recipient_count=int(row[8]),  # type: ignore[call-overload]
-        cost=int(row[9]) if row[9] is not None else None,  # type: ignore[call-overload]
+        recipient_count=int(row[8]),
+        cost=int(row[9]) if row[9] is not None else None,
         currency=str(row[10]) if row[10] is not None else None,
         tag=str(row[11]) if row[11] is not None else None,
         message_ids=tuple(i for i in ids.split(",") if i),
         error_code=str(row[13]) if row[13] is not None else None,
         idempotency_key=str(row[14]) if row[14] is not None else None,
         arguments_hash=str(row[15]) if row[15] is not None else None,
-        sealed_result=bytes(sealed) if sealed is not None else None,  # type: ignore[call-overload]
+        sealed_result=bytes(sealed) if sealed is not None else None,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 DIRECTIONS = ("inbound", "outbound")
 # Statuses after which a message's delivery is settled: a late receipt never turns them back into pending.
@@ -183,12 +183,12 @@ def event_values(tenant: str, event: MessageEvent, received_at: float) -> tuple[
     )
 
 
-def message_of(row: Sequence[object]) -> StoredMessage:
+def message_of(row: Sequence[Any]) -> StoredMessage:
     def text(value: object) -> str | None:
         return str(value) if value is not None else None
 
     return StoredMessage(
-        id=int(row[0]),  # type: ignore[call-overload]
+        id=int(row[0]),
         direction=str(row[1]),
         channel=str(row[2]),
         message_id=str(row[3]),
@@ -200,7 +200,7 @@ def message_of(row: Sequence[object]) -> StoredMessage:
         status=text(row[9]),
         status_code=text(row[10]),
         error_text=text(row[11]),
-        sent_at=float(row[12]) if row[12] is not None else None,  # type: ignore[arg-type]
-        received_at=float(row[13]),  # type: ignore[arg-type]
-        seq=int(row[14]),  # type: ignore[call-overload]
+        sent_at=float(row[12]) if row[12] is not None else None,
+        received_at=float(row[13]),
+        seq=int(row[14]),
     )

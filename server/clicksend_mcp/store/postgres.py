@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from ..limits import Periods, RecipientUsage, Usage
@@ -54,7 +55,7 @@ class PostgresStore(PostgresMessages):
         self.label = redact_url(url)
         self._url = url
         self._target = target_version
-        self._pool = AsyncConnectionPool(
+        self._pool: AsyncConnectionPool[AsyncConnection[TupleRow]] = AsyncConnectionPool(
             url, min_size=1, max_size=max_connections, open=False, kwargs={"autocommit": True}
         )
 
@@ -77,7 +78,7 @@ class PostgresStore(PostgresMessages):
                 if migration.version <= current or (self._target is not None and migration.version > self._target):
                     continue
                 for statement in migration.statements:
-                    await conn.execute(statement)  # type: ignore[arg-type]  # our own files, not user input
+                    await conn.execute(statement)  # our own files, not user input
                 await conn.execute(
                     "INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s)",
                     (migration.version, migration.name, time.time()),
@@ -181,7 +182,7 @@ class PostgresStore(PostgresMessages):
         where, params = ("WHERE tenant = %s", (tenant,)) if tenant else ("", ())
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {COLUMNS} FROM sends {where} ORDER BY id DESC LIMIT %s",  # type: ignore[arg-type]
+                f"SELECT {COLUMNS} FROM sends {where} ORDER BY id DESC LIMIT %s",
                 (*params, limit),
             )
             return [record_of(r) for r in await cur.fetchall()]
@@ -193,7 +194,7 @@ class PostgresStore(PostgresMessages):
             cur = await conn.execute(
                 "SELECT tenant, to_char(to_timestamp(created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*), "
                 "COALESCE(SUM(recipient_count), 0), COALESCE(SUM(cost), 0), MAX(currency) "
-                f"FROM sends WHERE created_at >= %s AND outcome IN {_COUNTED} {where} "  # type: ignore[arg-type]
+                f"FROM sends WHERE created_at >= %s AND outcome IN {_COUNTED} {where} "
                 "GROUP BY tenant, day ORDER BY day DESC, tenant",
                 params,
             )
@@ -202,7 +203,7 @@ class PostgresStore(PostgresMessages):
 
     async def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(sql, params)  # type: ignore[arg-type]
+            cur = await conn.execute(sql, params)
             return await cur.fetchone()
 
 
@@ -220,7 +221,7 @@ async def _insert(conn: AsyncConnection[Any], intent: SendIntent, outcome: str, 
 async def _usage(conn: AsyncConnection[Any], tenant: str, recipients: list[str], periods: Periods) -> Usage:
     cur = await conn.execute(
         "SELECT COALESCE(SUM(CASE WHEN created_at >= %s THEN cost END), 0), COALESCE(SUM(cost), 0) "
-        f"FROM sends WHERE tenant = %s AND created_at >= %s AND outcome IN {_COUNTED}",  # type: ignore[arg-type]
+        f"FROM sends WHERE tenant = %s AND created_at >= %s AND outcome IN {_COUNTED}",
         (periods.day_start, tenant, periods.month_start),
     )
     row = await cur.fetchone()
@@ -230,7 +231,7 @@ async def _usage(conn: AsyncConnection[Any], tenant: str, recipients: list[str],
         cur = await conn.execute(
             "SELECT r.recipient, SUM(r.messages), MIN(r.created_at) FROM send_recipients r "
             "JOIN sends s ON s.id = r.send_id WHERE r.tenant = %s AND r.created_at >= %s "
-            f"AND r.recipient = ANY(%s) AND s.outcome IN {_COUNTED} GROUP BY r.recipient",  # type: ignore[arg-type]
+            f"AND r.recipient = ANY(%s) AND s.outcome IN {_COUNTED} GROUP BY r.recipient",
             (tenant, periods.window_start, recipients),
         )
         for recipient, count, oldest in await cur.fetchall():

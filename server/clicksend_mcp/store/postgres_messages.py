@@ -53,7 +53,7 @@ class PostgresMessages:
                 await conn.execute("SET LOCAL synchronous_commit TO OFF")
             for event in events:
                 cur = await conn.execute(
-                    f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES ({', '.join(['%s'] * 14)}, "  # type: ignore[arg-type]
+                    f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES ({', '.join(['%s'] * 14)}, "
                     f"nextval('message_seq')) {UPSERT_TAIL}",
                     event_values(tenant, event, received_at),
                 )
@@ -71,8 +71,7 @@ class PostgresMessages:
         where, params = filter_sql(wanted, "%s")
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant = %s AND seq > %s{where} "  # type: ignore[arg-type]
-                "ORDER BY seq LIMIT %s",
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant = %s AND seq > %s{where} ORDER BY seq LIMIT %s",
                 (tenant, after_seq, *params, limit),
             )
             return [message_of(r) for r in await cur.fetchall()]
@@ -86,7 +85,7 @@ class PostgresMessages:
     async def conversation(self, tenant: str, peer: str, before_id: int | None, limit: int) -> list[StoredMessage]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant = %s AND peer = %s AND id < %s "  # type: ignore[arg-type]
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant = %s AND peer = %s AND id < %s "
                 "ORDER BY id DESC LIMIT %s",
                 (tenant, peer, before_id if before_id is not None else 2**62, limit),
             )
@@ -98,7 +97,7 @@ class PostgresMessages:
             return []
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant = %s AND direction = 'outbound' "  # type: ignore[arg-type]
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant = %s AND direction = 'outbound' "
                 "AND message_id = ANY(%s) ORDER BY id",
                 (tenant, ids),
             )

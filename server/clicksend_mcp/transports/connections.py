@@ -69,7 +69,7 @@ def guarded_h11(limits: ConnectionLimits) -> type[H11Protocol]:
         _head_timer: asyncio.TimerHandle | None = None
         _waiting_since: float | None = None
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             if len(self.connections) > limits.max_connections and not self._make_room():
                 log.warning("refusing a connection: %d are open and none is idle", len(self.connections) - 1)
@@ -80,12 +80,17 @@ def guarded_h11(limits: ConnectionLimits) -> type[H11Protocol]:
 
         def _make_room(self) -> bool:
             """Close the connection that has waited longest for a request head; False when none is waiting."""
-            waiting = [c for c in self.connections if c is not self and getattr(c, "_waiting_since", None) is not None]
+            # The server's set also holds other protocols (websockets): only ours wait for a head.
+            waiting = [
+                (c._waiting_since, c)
+                for c in self.connections
+                if c is not self and isinstance(c, GuardedH11Protocol) and c._waiting_since is not None
+            ]
             if not waiting:
                 return False
-            oldest = min(waiting, key=lambda c: c._waiting_since)  # type: ignore[attr-defined]
+            _, oldest = min(waiting, key=lambda pair: pair[0])
             log.info("connection cap reached: closing the connection that waited longest for its request")
-            oldest._drop()  # type: ignore[attr-defined]
+            oldest._drop()
             return True
 
         def _await_head(self) -> None:

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -167,13 +167,18 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
                     "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown, port
                 )
 
+    class SideServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # the main server owns the signals; this one stops when it does
+
     server = Server(config)
     hold_streams_on_shutdown()
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, dispatcher, lambda: server.should_exit, options.shutdown_grace)
         sockets = [options.listener] if options.listener is not None else None
         if options.metrics_app is not None and options.metrics_port is not None:
-            side = uvicorn.Server(
+            side = SideServer(
                 uvicorn.Config(
                     options.metrics_app,
                     host=options.host,
@@ -183,8 +188,6 @@ async def serve_http(app: Any, dispatcher: Dispatcher, options: ServeOptions) ->
                     lifespan="off",
                 )
             )
-            # The main server owns the signals; this one stops when it does.
-            side.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
             tg.start_soon(side.serve)
             # Listening on the metrics port before the main port: once MCP answers, so does /metrics.
             with anyio.fail_after(10):
@@ -204,7 +207,8 @@ def hold_streams_on_shutdown() -> None:
     the calls are done."""
     from sse_starlette.sse import AppStatus
 
-    AppStatus.disable_automatic_graceful_drain()
+    # sse-starlette leaves this classmethod unannotated (it takes nothing and returns None).
+    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
 
 
 def release_streams() -> None:
