@@ -239,8 +239,6 @@ def test_multi_tenant_refuses_stored_credentials_and_stdio() -> None:
         ).check_http_exposure()
     with pytest.raises(ConfigError, match="--transport http"):
         Settings(multi_tenant=True, transport="stdio").check_http_exposure()
-    with pytest.raises(ConfigError, match="CLICKSEND_MCP_WEBHOOK_SECRET"):
-        Settings(multi_tenant=True, transport="http", webhook_secret="w" * 32).check_http_exposure()
     Settings(multi_tenant=True, transport="http").check_http_exposure()
 
 
@@ -478,3 +476,172 @@ async def test_a_tenant_reads_only_its_own_conversation_with_a_number(accounts: 
     for name in ("alice", "bob"):
         assert fake.accounts[name].sent("GET", "/v3/sms/inbound"), name
     assert all(account for method, _, account in fake.requests if method == "GET")
+
+
+# --- per-tenant webhook URLs --------------------------------------------------------------------------------------
+
+WEBHOOK_SECRET = "mt-webhook-secret-0123456789abcdefghijKLMN"
+PUBLIC_URL = "https://mcp.example.com"
+SETUP = "CLICKSEND_SET_UP_REPLY_WEBHOOKS"
+WAIT = "CLICKSEND_WAIT_FOR_REPLY"
+CONVERSATION = "CLICKSEND_GET_CONVERSATION"
+PERSON = "+61433333333"  # not the fake's test number: nothing the fake answers by itself
+
+
+def webhook_env(base_url: str, tmp_path: Path) -> dict[str, str]:
+    return ledger_env(
+        base_url,
+        f"sqlite://{tmp_path}/ledger.db",
+        CLICKSEND_TOOLSETS="default,ledger,conversations",
+        CLICKSEND_MCP_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        CLICKSEND_MCP_PUBLIC_URL=PUBLIC_URL,
+    )
+
+
+def reply_from(person: str, message_id: str, body: str) -> dict[str, str]:
+    """An inbound SMS as ClickSend's URL rule posts it (form fields); no timestamp: it counts as arriving now."""
+    return {"from": person, "to": "+61411111111", "body": body, "message_id": message_id}
+
+
+async def tenant_urls(client: Client) -> dict[str, str]:
+    """The calling tenant's webhook URLs, as the server tells it (a dry run changes no rule)."""
+    dry = await structured(client, SETUP, {"dry_run": True})
+    assert dry["successful"] is True, dry
+    return dict(dry["data"]["webhook_urls"])
+
+
+def local(url: str, base: str) -> str:
+    """The public URL's path, posted to the server under test (ClickSend would post to the public URL)."""
+    assert url.startswith(PUBLIC_URL + "/webhooks/clicksend/")
+    return base + url[len(PUBLIC_URL) :]
+
+
+async def test_each_tenant_learns_its_own_webhook_urls_and_its_rules_point_at_them(
+    accounts: Any, tmp_path: Path
+) -> None:
+    fake, server = accounts
+    async with served("http", webhook_env(server.base_url, tmp_path)) as base:
+        with anyio.fail_after(60):
+            async with tenant_client(base, ALICE) as alice, tenant_client(base, BOB) as bob:
+                urls = {"alice": await tenant_urls(alice), "bob": await tenant_urls(bob)}
+                made = await structured(alice, SETUP, {})
+    assert (
+        urls["alice"].keys() == urls["bob"].keys() == {"sms-inbound", "sms-receipts", "mms-receipts", "voice-receipts"}
+    )
+    for name, user in (("alice", ALICE), ("bob", BOB)):
+        segment = urls[name]["sms-inbound"].split("/")[-2]
+        assert segment.startswith(fingerprint(user) + "."), segment
+    assert urls["alice"]["sms-inbound"] != urls["bob"]["sms-inbound"]
+    assert WEBHOOK_SECRET not in json.dumps([urls, made])
+    # Alice's rules (in her own account, none in Bob's) point at her own URLs.
+    assert made["successful"] is True, made
+    [created] = fake.accounts["alice"].sent("POST", "/v3/automations/sms/inbound")
+    assert created.json["action_address"] == urls["alice"]["sms-inbound"]
+    assert not fake.accounts["bob"].sent("POST")
+
+
+async def test_a_reply_and_a_receipt_pushed_to_one_tenants_url_reach_that_tenant_only(
+    accounts: Any, tmp_path: Path
+) -> None:
+    _, server = accounts
+    async with served("http", webhook_env(server.base_url, tmp_path), keep_process=True) as (base, process):
+        with anyio.fail_after(90):
+            async with (
+                tenant_client(base, ALICE) as alice,
+                tenant_client(base, BOB) as bob,
+                httpx2.AsyncClient(timeout=30) as http,
+            ):
+                urls = {"alice": await tenant_urls(alice), "bob": await tenant_urls(bob)}
+                got: dict[str, Any] = {}
+                started = anyio.Event()
+
+                async def on_progress(value: float, total: float | None, message: str | None) -> None:
+                    started.set()
+
+                async def alice_waits() -> None:
+                    result = await alice.call_tool(
+                        WAIT, {"from_number": PERSON, "timeout_seconds": 60}, progress_callback=on_progress
+                    )
+                    got.update(result.structured_content or {})
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(alice_waits)
+                    await started.wait()
+                    pushed = await http.post(
+                        local(urls["alice"]["sms-inbound"], base), data=reply_from(PERSON, "MT-IN-1", "Alice, yes")
+                    )
+                bob_waited = await structured(bob, WAIT, {"from_number": PERSON, "since": 0, "timeout_seconds": 1})
+                seen = {
+                    name: await structured(client, CONVERSATION, {"number": PERSON})
+                    for name, client in (("alice", alice), ("bob", bob))
+                }
+                # A delivery receipt for Alice's message: pushed to Bob's URL it is Bob's (and changes nothing of
+                # Alice's); pushed to Alice's it marks her message delivered.
+                sent = await structured(alice, SEND, sms("Alice asks"))
+                message_id = sent["data"]["messages"][0]["message_id"]
+                receipt = {"message_id": message_id, "status": "Delivered", "status_code": "201", "to": TEST_NUMBER}
+                to_bob = await http.post(local(urls["bob"]["sms-receipts"], base), data=receipt)
+                before = await structured(alice, CHECK, {"tag": sent["tag"]})
+                to_alice = await http.post(local(urls["alice"]["sms-receipts"], base), data=receipt)
+                after = await structured(alice, CHECK, {"tag": sent["tag"]})
+        process.terminate()
+        log = b""
+        with anyio.fail_after(20):
+            assert process.stderr is not None
+            async for chunk in process.stderr:
+                log += chunk
+    assert pushed.status_code == 200 and pushed.json() == {"stored": 1, "duplicate": False}
+    assert got["data"]["replied"] is True, got
+    assert got["data"]["reply"]["body"] == "Alice, yes" and got["data"]["reply"]["from"] == PERSON
+    assert bob_waited["data"]["replied"] is False, bob_waited
+    assert [m["body"] for m in seen["alice"]["data"]["messages"]] == ["Alice, yes"]
+    assert seen["bob"]["data"]["messages"] == []
+    assert to_bob.status_code == 200 and to_alice.status_code == 200
+    assert before["data"]["delivery"]["messages"] == {message_id: "Sent"}, before
+    assert after["data"]["delivery"]["messages"] == {message_id: "Delivered"}, after
+    assert b"webhook sms-inbound tenant=" + fingerprint(ALICE)[:12].encode() in log
+    assert WEBHOOK_SECRET.encode() not in log
+
+
+async def test_a_forged_or_foreign_webhook_token_gets_404_and_stores_nothing(accounts: Any, tmp_path: Path) -> None:
+    from clicksend_mcp.webhook_addresses import tenant_segment
+
+    _, server = accounts
+    async with served("http", webhook_env(server.base_url, tmp_path)) as base:
+        with anyio.fail_after(60):
+            async with (
+                tenant_client(base, ALICE) as alice,
+                tenant_client(base, BOB) as bob,
+                httpx2.AsyncClient(timeout=30) as http,
+            ):
+                alice_segment = (await tenant_urls(alice))["sms-inbound"].split("/")[-2]
+                alice_fp, _, alice_mac = alice_segment.partition(".")
+                bob_fp = fingerprint(BOB)
+                changed = "A" if alice_mac[-1] != "A" else "B"
+                forged = {
+                    "bob's fingerprint with alice's mac": f"{bob_fp}.{alice_mac}",
+                    "a truncated mac": f"{alice_fp}.{alice_mac[:-1]}",
+                    "a mac with one character changed": f"{alice_fp}.{alice_mac[:-1]}{changed}",
+                    "a token minted with another secret": tenant_segment(
+                        "another-secret-0123456789abcdefghijklm", bob_fp
+                    ),
+                    "no mac": alice_fp,
+                    "the bare secret": WEBHOOK_SECRET,
+                    "an upper-case fingerprint": f"{alice_fp.upper()}.{alice_mac}",
+                }
+                answers = {}
+                for what, segment in forged.items():
+                    response = await http.post(
+                        f"{base}/webhooks/clicksend/{segment}/sms-inbound",
+                        data=reply_from(PERSON, "FORGED-1", f"forged: {what}"),
+                    )
+                    answers[what] = (response.status_code, response.json())
+                unknown_kind = await http.post(
+                    f"{base}/webhooks/clicksend/{alice_segment}/email-inbound", data=reply_from(PERSON, "F-2", "x")
+                )
+                seen = [await structured(client, CONVERSATION, {"number": PERSON}) for client in (alice, bob)]
+                waited = await structured(alice, WAIT, {"from_number": PERSON, "since": 0, "timeout_seconds": 1})
+    assert answers == {what: (404, {"error": "not found"}) for what in forged}
+    assert unknown_kind.status_code == 404
+    assert all(s["data"]["messages"] == [] for s in seen), seen
+    assert waited["data"]["replied"] is False

@@ -123,12 +123,18 @@ def build_conversations(settings: Settings, ledger: Ledger, clock: Clock | None 
         cast(MessageStore, ledger.store),
         ledger.tenant,
         clock,
-        poll_clicksend=not settings.receives_webhooks,
+        # Multi-tenant: the server cannot know whether a tenant pointed its rules here, so its account is still
+        # polled while a tool waits; a push wakes the waiter at once.
+        poll_clicksend=not settings.receives_webhooks or settings.multi_tenant,
         ready=ledger.start,
         fingerprints=ledger.fingerprints,
     )
     if settings.receives_webhooks and settings.public_url and settings.webhook_secret:
-        conversations.webhooks = (settings.public_url, settings.webhook_secret.get_secret_value())
+        from .webhook_addresses import WebhookAddress
+
+        conversations.webhooks = WebhookAddress(
+            settings.public_url, settings.webhook_secret.get_secret_value(), per_tenant=settings.multi_tenant
+        )
     return conversations
 
 

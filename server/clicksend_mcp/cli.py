@@ -647,7 +647,13 @@ async def _serve(dispatcher: Any, settings: Settings, listener: socket.socket | 
                 state = state_of(dispatcher.backend.http.asgi_app)
                 tasks.start_soon(push_sandbox_events, state, app, webhook_secret)
             if dispatcher.conversations is not None:
-                how = "webhooks at /webhooks/clicksend/<secret>/" if conversations else "polled from ClickSend"
+                how = (
+                    "webhooks at /webhooks/clicksend/<tenant token>/ and polled from each tenant's account"
+                    if conversations and settings.multi_tenant
+                    else "webhooks at /webhooks/clicksend/<secret>/"
+                    if conversations
+                    else "polled from ClickSend"
+                )
                 log.info("replies and receipts: %s", how)
             await serve_http(app, dispatcher, serve_options(settings, listener, metrics))
             tasks.cancel_scope.cancel()

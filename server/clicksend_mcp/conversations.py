@@ -23,6 +23,7 @@ from .store.messages import MessageEvent, MessageFilter, MessageStore, SentCopie
 
 if TYPE_CHECKING:
     from .backends import BackendConfig
+    from .webhook_addresses import WebhookAddress
 
 log = logging.getLogger("clicksend_mcp.conversations")
 
@@ -252,7 +253,7 @@ class Conversations:
         # message sealed (AES-GCM), so the database holds no number or message in clear, like the send ledger.
         self.fingerprints = fingerprints
         self.ready = ready  # opens the store (the ledger's start) before the first use
-        self.webhooks: tuple[str, str] | None = None  # (public URL, secret) when ClickSend can push to this server
+        self.webhooks: WebhookAddress | None = None  # where ClickSend can push to this server (a public URL is set)
         self.store = store
         self.tenant = tenant
         self.clock = clock or SystemClock()

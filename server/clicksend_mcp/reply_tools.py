@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import results
-from .conversations import ReplyWanted, describe
+from .conversations import WEBHOOK_KINDS, ReplyWanted, describe
 
 if TYPE_CHECKING:
     from .conversations import Conversations
@@ -62,7 +62,13 @@ async def wait_for_reply(call: LocalCall, args: dict[str, Any], progress: Progre
         wanted, timeout, dispatcher=call if conversations.poll_clicksend else None, progress=progress
     )
     waited = round(time.monotonic() - started, 1)
-    via = "polling ClickSend" if conversations.poll_clicksend else "webhooks"
+    via = (
+        "webhooks or polling ClickSend"
+        if conversations.poll_clicksend and conversations.webhooks is not None
+        else "polling ClickSend"
+        if conversations.poll_clicksend
+        else "webhooks"
+    )
     if reply is None:
         return results.ok(
             {
@@ -162,7 +168,7 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
             "this server does not receive webhooks: serve it over HTTP (--transport http or sse) with --public-url "
             "(CLICKSEND_MCP_PUBLIC_URL) and CLICKSEND_MCP_WEBHOOK_SECRET set, then call this again",
         )
-    public_url, secret = hook
+    public_url, tenant = hook.public_url, conversations.tenant
     kinds = [r for r in RULES if r.name != "voice delivery receipts" or args.get("voice_receipts", True)]
     planned: list[dict[str, Any]] = []
     for kind in kinds:
@@ -175,7 +181,8 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
         found = data.get("data")
         rules = found if isinstance(found, list) else []
         existing = next((r for r in rules if _ours(r, public_url)), None)
-        address = f"{public_url}{WEBHOOK_PATH}/{secret}/{kind.webhook}"
+        # Multi-tenant: the calling tenant's own URL (its token), so its pushes are stored under it alone.
+        address = hook.url(tenant, kind.webhook)
         body = {"rule_name": RULE_NAME, "action": "URL", "action_address": address, "enabled": 1, **dict(kind.fields)}
         rule_id = existing.get(kind.id_field) if existing else None
         planned.append(
@@ -184,13 +191,17 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
                 "change": "update" if rule_id is not None else "create",
                 "rule_id": rule_id,
                 "tool": kind.update_tool if rule_id is not None else kind.create_tool,
-                "fields": {**body, "action_address": address.replace(secret, "<webhook secret>")},
+                "fields": {**body, "action_address": hook.shown(tenant, kind.webhook)},
                 "_body": body,
             }
         )
     shown = [{k: v for k, v in p.items() if k != "_body"} for p in planned]
+    # A tenant of a multi-tenant server learns its own URLs here (they hold its token, never the secret).
+    urls = {k: hook.url(tenant, k) for k in WEBHOOK_KINDS} if hook.per_tenant else None
     if dry_run:
-        return results.dry_run({"dry_run": True, "changed": False, "rules": shown})
+        return results.dry_run(
+            {"dry_run": True, "changed": False, "rules": shown, **({"webhook_urls": urls} if urls else {})}
+        )
     done: list[dict[str, Any]] = []
     for plan, show in zip(planned, shown, strict=True):
         arguments = dict(plan["_body"])
@@ -206,6 +217,7 @@ async def set_up_reply_webhooks(call: LocalCall, args: dict[str, Any], dry_run: 
         {
             "changed": True,
             "rules": done,
+            **({"webhook_urls": urls} if urls else {}),
             "note": "ClickSend now posts replies and delivery receipts to this server; CLICKSEND_WAIT_FOR_REPLY "
             "returns them as they arrive",
         }

@@ -466,13 +466,8 @@ class Settings(BaseModel):
                 raise ConfigError(
                     "--multi-tenant picks the backend per request from its headers: drop --backend/CLICKSEND_BACKEND"
                 )
-            if self.webhook_secret is not None:
-                # A push from ClickSend names no tenant, and the one secret would sit in every tenant's account:
-                # replies are polled from each tenant's own account while its tools wait for them instead.
-                raise ConfigError(
-                    "--multi-tenant cannot receive ClickSend's webhooks (a push names no tenant): unset "
-                    "CLICKSEND_MCP_WEBHOOK_SECRET; each tenant's replies are polled from its own account"
-                )
+            # With a webhook secret, each tenant's webhook URLs carry a token minted from it for that tenant
+            # (webhook_addresses.py): a push names no tenant, so its URL does.
 
     def resolved_backend(self) -> Backend:
         """The backend to use: the explicit choice, else the first whose credentials are set, in this order:

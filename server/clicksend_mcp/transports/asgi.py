@@ -50,6 +50,7 @@ class HttpOptions:
     # ClickSend's pushes (webhooks.py): served ahead of the bearer gate, behind their own secret.
     conversations: Any = None
     webhook_secret: str | None = None
+    webhooks_per_tenant: bool = False  # multi-tenant: each tenant's URLs carry its own token (webhook_addresses.py)
 
     @property
     def host_rules(self) -> HostRules | None:
@@ -92,7 +93,7 @@ def _gated(app: Any, options: HttpOptions) -> Any:
     rules = options.host_rules
     outer = HostOriginGate(gated, rules, refused) if rules is not None else gated
     # ClickSend's pushes come first: outside the MCP gates (ClickSend sends no token), behind their own secret.
-    return with_webhooks(outer, options.conversations, options.webhook_secret)
+    return with_webhooks(outer, options.conversations, options.webhook_secret, per_tenant=options.webhooks_per_tenant)
 
 
 def sse_app(server: Server[Any], options: HttpOptions | None = None) -> Any:

@@ -115,6 +115,7 @@ def build_http_app(server: Any, settings: Settings, metrics: Any = None, convers
         replica_id=settings.replica_id,
         conversations=conversations,
         webhook_secret=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        webhooks_per_tenant=settings.multi_tenant,
     )
     return sse_app(server, options) if settings.transport == "sse" else http_app(server, options)
 

@@ -1,8 +1,10 @@
 """ClickSend's pushes: the webhook endpoints its inbound and delivery-receipt rules post to, ahead of the bearer gate.
 
 ClickSend cannot send our bearer token, so these paths carry a secret of their own:
-`/webhooks/clicksend/<secret>/<kind>`, compared in constant time. Any other path under the prefix, a wrong secret
-or an unknown kind answers 404 and stores nothing. Bodies are size-limited; form-encoded, JSON and query-string
+`/webhooks/clicksend/<secret>/<kind>`, compared in constant time. In multi-tenant mode the segment is instead one
+tenant's `<fingerprint>.<mac>` (webhook_addresses.py): its MAC is checked in constant time and the push is stored
+under that tenant alone. Any other path under the prefix, a wrong secret or MAC, or an unknown kind answers 404 and
+stores nothing. Bodies are size-limited; form-encoded, JSON and query-string
 (webhook_type get) posts are read; the fields are validated before anything is stored.
 """
 
@@ -21,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from ..conversations import WEBHOOK_KINDS, PayloadError, parse_webhook
+from ..webhook_addresses import tenant_of
 
 if TYPE_CHECKING:
     from ..conversations import Conversations
@@ -74,11 +77,28 @@ def _fields(method: str, content_type: str, body: bytes, query: bytes) -> dict[s
 class WebhookEndpoints:
     """ASGI middleware: `/webhooks/clicksend/...` is answered here; everything else goes on to `app` (the gate)."""
 
-    def __init__(self, app: Any, conversations: Conversations, secret: str, max_bytes: int = MAX_WEBHOOK_BYTES):
+    def __init__(
+        self,
+        app: Any,
+        conversations: Conversations,
+        secret: str,
+        max_bytes: int = MAX_WEBHOOK_BYTES,
+        *,
+        per_tenant: bool = False,
+    ):
         self.app = app
         self.conversations = conversations
         self._secret = secret.encode()
         self.max_bytes = max_bytes
+        self.per_tenant = per_tenant  # multi-tenant: the segment names the tenant (and the bare secret none)
+
+    def _addressed(self, given: str) -> Conversations | None:
+        """Whose conversations the path's segment opens: the server's (its secret), a tenant's (a verified
+        token, in multi-tenant mode), or nobody's."""
+        if not self.per_tenant:
+            return self.conversations if hmac.compare_digest(given.encode(), self._secret) else None
+        tenant = tenant_of(self._secret.decode(), given)
+        return self.conversations.for_tenant(tenant) if tenant is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -88,12 +108,15 @@ class WebhookEndpoints:
         # The access log reads the path after the answer: it must never hold the secret.
         scope["path"] = f"{PREFIX}<secret>/{kind}"
         scope["raw_path"] = scope["path"].encode()
-        if not hmac.compare_digest(given.encode(), self._secret) or kind not in WEBHOOK_KINDS:
+        conversations = self._addressed(given)
+        if conversations is None or kind not in WEBHOOK_KINDS:
             await JSONResponse({"error": "not found"}, status_code=404)(scope, receive, send)
             return
-        await self._receive(scope, receive, send, kind)
+        await self._receive(scope, receive, send, kind, conversations)
 
-    async def _receive(self, scope: Scope, receive: Receive, send: Send, kind: str) -> None:
+    async def _receive(
+        self, scope: Scope, receive: Receive, send: Send, kind: str, conversations: Conversations
+    ) -> None:
         method = scope["method"]
         if method not in ("POST", "GET"):
             await JSONResponse({"error": "use POST"}, status_code=405, headers={"Allow": "POST, GET"})(
@@ -118,20 +141,27 @@ class WebhookEndpoints:
             await JSONResponse({"error": str(exc)}, status_code=400)(scope, receive, send)
             return
         try:
-            changed = await self.conversations.ingest([event])
+            changed = await conversations.ingest([event])
         except Exception:  # the database: ClickSend retries a failed post, so say so rather than swallow it
             log.exception("webhook %s could not be stored", kind)
             await JSONResponse({"error": "not stored; try again"}, status_code=503)(scope, receive, send)
             return
-        log.info("webhook %s: message %s %s", kind, event.message_id, "stored" if changed else "already stored")
+        # The fingerprint's start names the tenant in the log line, as the dispatcher's lines do; it reveals nothing.
+        whose = f" tenant={conversations.tenant[:12]}" if self.per_tenant else ""
+        log.info(
+            "webhook %s%s: message %s %s", kind, whose, event.message_id, "stored" if changed else "already stored"
+        )
         await JSONResponse({"stored": len(changed), "duplicate": not changed})(scope, receive, send)
 
 
-def with_webhooks(app: Any, conversations: Conversations | None, secret: str | None) -> Any:
-    """The app with ClickSend's webhook endpoints in front of it, when this server receives webhooks."""
+def with_webhooks(
+    app: Any, conversations: Conversations | None, secret: str | None, *, per_tenant: bool = False
+) -> Any:
+    """The app with ClickSend's webhook endpoints in front of it, when this server receives webhooks (per tenant
+    in multi-tenant mode)."""
     if conversations is None or not secret:
         return app
-    return WebhookEndpoints(app, conversations, secret)
+    return WebhookEndpoints(app, conversations, secret, per_tenant=per_tenant)
 
 
 async def push_sandbox_events(state: Any, app: Any, secret: str, *, clock: Callable[[], float] = time.time) -> None:
