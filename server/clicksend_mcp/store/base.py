@@ -92,6 +92,27 @@ class Settlement:
     sealed_result: bytes | None = None
 
 
+def settle_row(send_id: int, settlement: Settlement) -> tuple[object, ...]:
+    """The values of a settlement, in the order of SETTLE_SEND's placeholders."""
+    return (
+        settlement.outcome,
+        settlement.settled_at,
+        settlement.cost,
+        settlement.currency,
+        ",".join(settlement.message_ids) or None,
+        settlement.error_code,
+        settlement.sealed_result,
+        send_id,
+    )
+
+
+# Both stores settle a send with this statement; `{p}` is the driver's placeholder (? for sqlite3, %s for psycopg).
+SETTLE_SEND = (
+    "UPDATE sends SET outcome = {p}, settled_at = {p}, cost = COALESCE({p}, cost), currency = COALESCE({p}, currency), "
+    "message_ids = {p}, error_code = {p}, sealed_result = COALESCE({p}, sealed_result) WHERE id = {p}"
+)
+
+
 @dataclass(frozen=True)
 class Admission:
     """What `admit` decided: a pending row to send under, a refusal (recorded), or an earlier send with this key."""

@@ -20,6 +20,7 @@ from .base import (
     COLUMNS,
     COUNTED,
     INSERT_SEND_COLUMNS,
+    SETTLE_SEND,
     Admission,
     DaySpend,
     Decide,
@@ -28,6 +29,7 @@ from .base import (
     Settlement,
     record_of,
     send_row,
+    settle_row,
 )
 from .messages import SentCopies, StoredMessage
 from .migrations import SCHEMA_VERSION_TABLE, migrations
@@ -35,6 +37,7 @@ from .postgres_messages import PostgresMessages
 
 log = logging.getLogger("clicksend_mcp.ledger")
 _COUNTED = "(" + ", ".join(f"'{o}'" for o in COUNTED) + ")"
+_SETTLE_SEND = SETTLE_SEND.format(p="%s")
 MIGRATION_LOCK = 0x636C6B73656E64  # any constant: every replica migrating takes the same advisory lock
 
 
@@ -133,21 +136,7 @@ class PostgresStore(PostgresMessages):
         async with self._pool.connection() as conn:
             async with conn.transaction():
                 await conn.execute("SET LOCAL synchronous_commit TO OFF")
-                await conn.execute(
-                    "UPDATE sends SET outcome = %s, settled_at = %s, cost = COALESCE(%s, cost), "
-                    "currency = COALESCE(%s, currency), message_ids = %s, error_code = %s, "
-                    "sealed_result = COALESCE(%s, sealed_result) WHERE id = %s",
-                    (
-                        settlement.outcome,
-                        settlement.settled_at,
-                        settlement.cost,
-                        settlement.currency,
-                        ",".join(settlement.message_ids) or None,
-                        settlement.error_code,
-                        settlement.sealed_result,
-                        send_id,
-                    ),
-                )
+                await conn.execute(_SETTLE_SEND, settle_row(send_id, settlement))
             if copies is None or not copies.events:
                 return []
             try:

@@ -17,6 +17,7 @@ from .base import (
     COLUMNS,
     COUNTED,
     INSERT_SEND_COLUMNS,
+    SETTLE_SEND,
     Admission,
     DaySpend,
     Decide,
@@ -25,6 +26,7 @@ from .base import (
     Settlement,
     record_of,
     send_row,
+    settle_row,
 )
 from .messages import SentCopies, StoredMessage
 from .migrations import SCHEMA_VERSION_TABLE, migrations
@@ -33,6 +35,7 @@ from .sqlite_messages import SqliteMessages
 T = TypeVar("T")
 log = logging.getLogger("clicksend_mcp.ledger")
 _COUNTED = "(" + ", ".join(f"'{o}'" for o in COUNTED) + ")"
+_SETTLE_SEND = SETTLE_SEND.format(p="?")
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -215,23 +218,7 @@ class SqliteStore(SqliteMessages):
 
 
 def _settle(conn: sqlite3.Connection, send_id: int, settlement: Settlement) -> None:
-    conn.execute(
-        """
-        UPDATE sends SET outcome = ?, settled_at = ?, cost = COALESCE(?, cost), currency = COALESCE(?, currency),
-            message_ids = ?, error_code = ?, sealed_result = COALESCE(?, sealed_result)
-        WHERE id = ?
-        """,
-        (
-            settlement.outcome,
-            settlement.settled_at,
-            settlement.cost,
-            settlement.currency,
-            ",".join(settlement.message_ids) or None,
-            settlement.error_code,
-            settlement.sealed_result,
-            send_id,
-        ),
-    )
+    conn.execute(_SETTLE_SEND, settle_row(send_id, settlement))
 
 
 def _insert(conn: sqlite3.Connection, intent: SendIntent, outcome: str, *, with_key: bool) -> int:
