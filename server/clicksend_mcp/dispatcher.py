@@ -30,6 +30,7 @@ from .request_builder import HttpRequest, PathValueError, RequestValueError, bui
 from .retries import RetryPolicy, send_with_retries
 from .selection import Narrowing, Selection
 from .shaping import shape
+from .tenancy import tenant_label
 from .times import INCLUSIVE_SUFFIX, TimeValueError, convert
 
 if TYPE_CHECKING:
@@ -492,8 +493,7 @@ class Dispatcher:
             "error_code": result.get("error_code"),
             "duration_ms": round((time.perf_counter() - prepared.started) * 1000, 1),
         }
-        # The fingerprint's start: names the tenant, reveals nothing.
-        tenant_id = backend.tenant[:12] if backend.tenant else ""
+        tenant_id = tenant_label(backend.tenant) if backend.tenant else ""
         tenant = f" tenant={tenant_id}" if tenant_id else ""
         if tenant_id:
             fields["tenant"] = tenant_id

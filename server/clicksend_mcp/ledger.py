@@ -21,6 +21,7 @@ from .fingerprints import Fingerprints
 from .limits import LimitHit, Limits, Periods, PhoneTarget, SendFacts, decide, money, to_micros
 from .store.base import COUNTED, LedgerStore, SendIntent, SendRecord, Settlement
 from .store.messages import SentCopies, StoredMessage
+from .tenancy import tenant_label
 
 if TYPE_CHECKING:
     from .dispatcher import PreparedCall
@@ -370,10 +371,10 @@ class Ledger:
                 }
 
         def per_tenant(row_tenant: str) -> dict[str, str]:
-            return {"tenant": row_tenant[:12]} if every_tenant else {}
+            return {"tenant": tenant_label(row_tenant)} if every_tenant else {}
 
         return {
-            "tenant": self.tenant[:12] if tenant is not None else EVERY_TENANT,
+            "tenant": tenant_label(self.tenant) if tenant is not None else EVERY_TENANT,
             "database": self.store.label,
             "limits": self.limits.describe(),
             "budget": budget,

@@ -23,6 +23,11 @@ MAX_VALUE_LENGTH = 512
 _FINGERPRINT_LABEL = b"clicksend-mcp/tenant/v1"
 
 
+def tenant_label(fingerprint: str) -> str:
+    """A tenant's fingerprint shortened for metric labels, log lines and ledger reports: names it, reveals nothing."""
+    return fingerprint[:12]
+
+
 class TenantHeaderError(ValueError):
     """The request's credential headers are missing or malformed. The message names headers, never values."""
 
@@ -45,11 +50,6 @@ class TenantCredentials:
         """Who the tenant is, for ledger rows, limits, metrics and logs: the same on every replica."""
         parts = [_FINGERPRINT_LABEL, self.backend.encode(), (self.username or "").encode(), self.api_key.encode()]
         return hashlib.sha256(b"\x00".join(parts)).hexdigest()
-
-    @property
-    def label(self) -> str:
-        """A short form of the fingerprint for metric labels and log lines."""
-        return self.fingerprint[:12]
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..observe import REFUSAL_CODES, outcome_of
+from ..tenancy import tenant_label
 
 # Upstream latency buckets (seconds): ClickSend answers in tens to hundreds of milliseconds; timeouts run to 30 s.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -64,7 +65,7 @@ class Metrics:
         self.in_flight.dec()
 
     def call_finished(self, tool: str, backend: str, tenant: str | None, result: dict[str, Any], *, sent: bool) -> None:
-        self.calls.labels(tool, backend, outcome_of(result), tenant[:12] if tenant else "").inc()
+        self.calls.labels(tool, backend, outcome_of(result), tenant_label(tenant) if tenant else "").inc()
         code = result.get("error_code")
         if code:
             self.errors.labels(str(code)).inc()

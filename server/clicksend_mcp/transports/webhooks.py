@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from ..conversations import WEBHOOK_KINDS, PayloadError, parse_webhook
+from ..tenancy import tenant_label
 from ..webhook_addresses import tenant_of
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class WebhookEndpoints:
             await JSONResponse({"error": "not stored; try again"}, status_code=503)(scope, receive, send)
             return
         # The fingerprint's start names the tenant in the log line, as the dispatcher's lines do; it reveals nothing.
-        whose = f" tenant={conversations.tenant[:12]}" if self.per_tenant else ""
+        whose = f" tenant={tenant_label(conversations.tenant)}" if self.per_tenant else ""
         log.info(
             "webhook %s%s: message %s %s", kind, whose, event.message_id, "stored" if changed else "already stored"
         )
