@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
 
-from clicksend_mcp import loader
+from clicksend_mcp import __version__, loader
 from clicksend_mcp.assembly import load_tools
 from clicksend_mcp.loader import SpecCache, default_specs_dir
 from clicksend_mcp.settings import Settings
@@ -80,7 +81,8 @@ def test_the_cache_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_start_reads_the_files_and_digest_that_spec_files_and_the_cache_define(tmp_path: Path) -> None:
-    """read_sources walks with os.scandir for speed: the same files in the same order, and the same digest."""
+    """read_sources and spec_files walk with os.scandir for speed: the files pathlib's rglob finds, in its order,
+    and the digest of their relative paths, lengths and bytes."""
     root = tmp_path / "specs"
     shutil.copytree(default_specs_dir(), root)
     (root / "sms" / "nested").mkdir()
@@ -90,7 +92,14 @@ def test_the_start_reads_the_files_and_digest_that_spec_files_and_the_cache_defi
     (root / "linked").symlink_to(root / "account")
     (root / "sms" / "linked.yaml").symlink_to(moved.parent / "nested" / moved.name)
     sources = loader.read_sources(root)
-    expected = [(path, path.read_bytes()) for path in loader.spec_files(root)]
+    exemptions = root / loader.EXEMPTIONS_FILE
+    listed = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file() and p != exemptions)
+    assert loader.spec_files(root) == listed
+    expected = [(path, path.read_bytes()) for path in listed]
     assert [(Path(path), text) for path, text in sources.files] == expected
-    assert sources.digest == SpecCache.digest(root, expected)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{loader.CACHE_FORMAT}:{__version__}".encode())
+    for path, text in expected:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + len(text).to_bytes(8, "big") + text)
+    assert sources.digest == digest.hexdigest()
     assert all(Path(path).name != loader.EXEMPTIONS_FILE for path, _ in sources.files)

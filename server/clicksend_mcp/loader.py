@@ -61,8 +61,10 @@ EXEMPTIONS_FILE = "guard_exemptions.yaml"
 
 
 def spec_files(root: Path) -> list[Path]:
-    exemptions = root / EXEMPTIONS_FILE
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file() and p != exemptions)
+    """Every spec file under `root` (the exemptions file aside), in the order of their paths' parts."""
+    if not root.is_dir():
+        return []
+    return [Path(path) for parts, path in _found(str(root)) if parts != (EXEMPTIONS_FILE,)]
 
 
 def read_guard_exemptions(root: Path | None = None) -> dict[str, str]:
@@ -146,14 +148,7 @@ def read_spec(
 
 def load_specs(root: Path | None = None) -> list[ToolSpec]:
     """Every spec under `root`, sorted by name; raises SpecLoadError listing every bad file and field."""
-    root = root or default_specs_dir()
-    return _parse(root, _read_all(root))
-
-
-def _read_all(root: Path) -> list[tuple[Path, bytes]]:
-    if not root.is_dir():
-        raise SpecLoadError([SpecProblem(str(root), "", "is not a directory of tool specs")])
-    return [(path, path.read_bytes()) for path in spec_files(root)]
+    return read_sources(root).parse()
 
 
 def _parse(root: Path, files: list[tuple[Path, bytes]]) -> list[ToolSpec]:
@@ -199,13 +194,6 @@ class SpecCache:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         return cls(Path(base) / "clicksend-mcp")
 
-    @staticmethod
-    def digest(root: Path, files: list[tuple[Path, bytes]]) -> str:
-        h = _digest_start()
-        for path, text in files:
-            h.update(str(path.relative_to(root)).encode() + b"\0" + len(text).to_bytes(8, "big") + text)
-        return h.hexdigest()
-
     def read(self, digest: str) -> list[ToolSpec] | None:
         if self.directory is None:
             return None
@@ -245,17 +233,16 @@ class SpecSources:
 
 
 def read_sources(root: Path | None = None) -> SpecSources:
-    """Every spec file's bytes and their digest, as `spec_files` and `SpecCache.digest` would give them, read with
-    os.scandir and plain strings: this runs at every start, and pathlib's walk and paths cost more than the reads."""
+    """Every spec file's bytes (as `spec_files` lists them) and their digest: each file's path relative to `root`,
+    its length and its bytes, after the cache format and the server's version. Read with os.scandir and plain
+    strings: this runs at every start, and pathlib's walk and paths cost more than the reads."""
     root = root or default_specs_dir()
     if not root.is_dir():
         raise SpecLoadError([SpecProblem(str(root), "", "is not a directory of tool specs")])
-    found: list[tuple[tuple[str, ...], str]] = []
-    _walk(str(root), (), found)
-    found.sort()  # the order of the paths' parts: spec_files' order
-    h = _digest_start()
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{CACHE_FORMAT}:{__version__}".encode())
     files: list[tuple[str, bytes]] = []
-    for parts, path in found:
+    for parts, path in _found(str(root)):
         if parts == (EXEMPTIONS_FILE,):
             continue
         with open(path, "rb", buffering=0) as file:
@@ -263,6 +250,14 @@ def read_sources(root: Path | None = None) -> SpecSources:
         h.update(os.sep.join(parts).encode() + b"\0" + len(text).to_bytes(8, "big") + text)
         files.append((path, text))
     return SpecSources(root, files, h.hexdigest())
+
+
+def _found(root: str) -> list[tuple[tuple[str, ...], str]]:
+    """(path parts relative to `root`, path) of every .yaml/.yml file under it, sorted by the parts."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    _walk(root, (), found)
+    found.sort()
+    return found
 
 
 def _walk(folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], str]]) -> None:
@@ -278,19 +273,3 @@ def _walk(folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...]
             _walk(entry.path, (*parts, entry.name), found)
         elif os.path.splitext(entry.name)[1] in (".yaml", ".yml") and entry.is_file():
             found.append(((*parts, entry.name), entry.path))
-
-
-def _digest_start() -> hashlib.blake2b:
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{CACHE_FORMAT}:{__version__}".encode())
-    return h
-
-
-def load_specs_cached(root: Path | None = None, cache: SpecCache | None = None) -> tuple[list[ToolSpec], str | None]:
-    """The specs, and the digest to store them under once they compile (None when they came from the cache)."""
-    sources = read_sources(root)
-    cache = cache or SpecCache.default()
-    cached = cache.read(sources.digest)
-    if cached is not None:
-        return cached, None
-    return sources.parse(), sources.digest
